@@ -1,0 +1,36 @@
+"""nbgrader configuration for the TinyTorch course (read by nbgrader's apps and by `tito`)."""
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "tinytorch"
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+# Never copy authoring files (the jupytext text form NN_name.py, checkpoints, caches) out of source/.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "[0-9][0-9]_*.py", ".jupytext*"]
+
+c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", "/srv/nbgrader/exchange")
+
+# Release: stubs students see in place of solutions.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograde: a runaway cell is interrupted; huge outputs are cut.
+c.Execute.timeout = int(os.environ.get("TINYTORCH_CELL_TIMEOUT", "60"))
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = os.environ.get("TINYTORCH_GRADING_KERNEL", "python3")
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 30
+
+# Feedback: students see test cells without hidden tests, and no traceback bodies from test cells
+# (a traceback quotes the failing hidden assert).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "tito.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -1,0 +1,1 @@
+"""tito: the course operations CLI (a thin layer over nbgrader's own apps)."""

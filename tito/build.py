@@ -1,0 +1,68 @@
+"""`tito build` / `tito check`: text form -> notebook, validation, release, references."""
+from __future__ import annotations
+
+import nbformat
+
+from tinytorch_runtime.export import render_module, write_atomically
+
+from . import authoring, validate
+from .course_dir import CourseDir, CourseError
+from .nbgrader_apps import run_app
+
+
+def _modules(cd: CourseDir, modules: list[str] | None) -> list[str]:
+    authored = cd.authored_modules()
+    if not modules:
+        return authored
+    missing = [m for m in modules if m not in authored]
+    if missing:
+        raise CourseError(f"no source for {', '.join(missing)} (expected source/<id>/<id>.py)")
+    return modules
+
+
+def check(cd: CourseDir, modules: list[str] | None = None) -> list[str]:
+    """Problems with the sources: drift between forms and notebook validation."""
+    problems = []
+    for m in _modules(cd, modules):
+        d = authoring.drift(cd.source_text(m), cd.source_notebook(m))
+        if d:
+            problems.append(f"{m}: {d}")
+        nb = authoring.notebook_from_text(cd.source_text(m).read_text())
+        problems += validate.validate_source(nb, m)
+    return problems
+
+
+def sync(cd: CourseDir, modules: list[str] | None = None) -> list[str]:
+    """Regenerate source notebooks from their text form; the modules that changed."""
+    return [m for m in _modules(cd, modules) if authoring.sync_to_notebook(cd.source_text(m), cd.source_notebook(m))]
+
+
+def generate_release(cd: CourseDir, module_id: str) -> list[str]:
+    """nbgrader generate_assignment, then check the release it wrote."""
+    run_app(cd, "generate_assignment", module_id, "--force")
+    source = nbformat.read(cd.source_notebook(module_id), as_version=4)
+    release = nbformat.read(cd.release_notebook(module_id), as_version=4)
+    return validate.validate_release(source, release, module_id)
+
+
+def build_reference(cd: CourseDir, module_id: str) -> None:
+    """The instructor reference tinytorch/<name>.py: the export cells with solutions in place."""
+    module = cd.course.module(module_id)
+    nb = nbformat.read(cd.source_notebook(module_id), as_version=4)
+    exported = render_module(nb, module, f"{module_id}.ipynb (instructor reference)", strip_solution_markers=True)
+    write_atomically(cd.reference_dir / "tinytorch" / f"{module.name}.py", exported.text)
+
+
+def build(cd: CourseDir, modules: list[str] | None = None, log=print) -> None:
+    modules = _modules(cd, modules)
+    for m in sync(cd, modules):
+        log(f"  regenerated source/{m}/{m}.ipynb from {m}.py")
+    problems = check(cd, modules)
+    if problems:
+        raise CourseError("the sources have problems:\n  " + "\n  ".join(problems))
+    for m in modules:
+        problems += generate_release(cd, m)
+        build_reference(cd, m)
+        log(f"  {m}: release/{m}/{m}.ipynb and the reference tinytorch.{cd.course.module(m).name} are up to date")
+    if problems:
+        raise CourseError("the release has problems:\n  " + "\n  ".join(problems))

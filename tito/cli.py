@@ -1,0 +1,174 @@
+"""tito: run the TinyTorch course (a thin CLI over nbgrader's own apps).
+
+  tito build [MODULE...]        text form -> notebooks, validate, generate release/ and references
+  tito check [MODULE...]        validate sources (drift, metadata) without writing anything
+  tito sync --from-notebook M   after editing source/M/M.ipynb in Jupyter, rewrite M.py from it
+  tito run-source MODULE        execute a source notebook top to bottom with its solutions
+  tito release MODULE           release to the exchange (nbgrader release_assignment)
+  tito collect MODULE           collect submissions (nbgrader collect)
+  tito autograde MODULE         grade every submission (workers, progress, resumable)
+  tito feedback MODULE          feedback HTML without hidden tests (+ --release to the exchange)
+  tito grades                   grades.csv (nbgrader) and grades_lms.csv (one row per student)
+  tito status                   what is built, submitted, graded
+  tito doctor                   check this machine can run the course
+  tito demo                     build, grade a simulated cohort, print the grade table
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tinytorch_runtime.course import CourseFileError
+
+from .course_dir import CourseDir, CourseError
+
+
+def _cmd_build(cd, args):
+    from .build import build
+
+    build(cd, args.modules or None)
+    print("build: done")
+
+
+def _cmd_check(cd, args):
+    from .build import check
+
+    problems = check(cd, args.modules or None)
+    for p in problems:
+        print(p)
+    print(f"check: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def _cmd_sync(cd, args):
+    import nbformat
+
+    from .authoring import text_from_notebook
+
+    nb = nbformat.read(cd.source_notebook(args.module), as_version=4)
+    cd.source_text(args.module).write_text(text_from_notebook(nb))
+    print(f"sync: wrote source/{args.module}/{args.module}.py from the notebook; now run `tito build`")
+
+
+def _cmd_run_source(cd, args):
+    from .execution import run_source
+
+    seconds = run_source(cd, args.module)
+    print(f"run-source: {args.module} ran top to bottom with solutions in {seconds:.1f} s")
+
+
+def _cmd_release(cd, args):
+    from .nbgrader_apps import run_app
+
+    if args.module not in cd.course.released:
+        raise CourseError(f"{args.module} is not listed under `released:` in course.yml")
+    run_app(cd, "release_assignment", args.module, "--force")
+    print(f"release: {args.module} is in the exchange")
+
+
+def _cmd_collect(cd, args):
+    from .nbgrader_apps import run_app
+
+    run_app(cd, "collect", args.module, "--update")
+    print(f"collect: {len(cd.students_submitted(args.module))} submission(s) of {args.module} in submitted/")
+
+
+def _cmd_autograde(cd, args):
+    from .grading import autograde, summary
+
+    outcomes = autograde(cd, args.module, students=args.student or None, jobs=args.jobs, force=args.force,
+                         progress=not args.no_progress)
+    for o in outcomes:
+        if o.status == "skipped":
+            print(o.line())
+    print(summary(outcomes))
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _cmd_feedback(cd, args):
+    from .feedback import generate
+
+    files = generate(cd, args.module, release_to_exchange=args.release)
+    print(f"feedback: {len(files)} file(s) for {args.module} in feedback/")
+
+
+def _cmd_grades(cd, args):
+    from .grades import export
+
+    out = Path(args.out)
+    a, b = export(cd, out, args.module or None)
+    print(f"grades: {a} (nbgrader) and {b} (LMS)")
+
+
+def _cmd_status(cd, args):
+    from .status import status
+
+    print(status(cd))
+
+
+def _cmd_doctor(cd, args):
+    from .doctor import doctor
+
+    ok = doctor(cd)
+    return 0 if ok else 1
+
+
+def _cmd_demo(cd, args):
+    from .demo import demo
+
+    demo(cd, jobs=args.jobs)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tito", description="Run the TinyTorch course (over nbgrader).")
+    p.add_argument("--course-dir", help="course folder (default: the one containing the working directory)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help):
+        s = sub.add_parser(name, help=help)
+        s.set_defaults(func=func)
+        return s
+
+    add("build", _cmd_build, "sync, validate, generate release/ and references").add_argument("modules", nargs="*")
+    add("check", _cmd_check, "validate the sources").add_argument("modules", nargs="*")
+    s = add("sync", _cmd_sync, "rewrite source/M/M.py from a notebook edited in Jupyter")
+    s.add_argument("--from-notebook", dest="module", required=True, metavar="MODULE")
+    add("run-source", _cmd_run_source, "execute a source notebook with solutions").add_argument("module")
+    add("release", _cmd_release, "release a module to the exchange").add_argument("module")
+    add("collect", _cmd_collect, "collect submissions from the exchange").add_argument("module")
+    s = add("autograde", _cmd_autograde, "autograde every submission of a module")
+    s.add_argument("module")
+    s.add_argument("--student", action="append", help="only this student (repeatable)")
+    s.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
+    s.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    s.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress bar")
+    s = add("feedback", _cmd_feedback, "generate feedback HTML")
+    s.add_argument("module")
+    s.add_argument("--release", action="store_true", help="also release it to the exchange")
+    s = add("grades", _cmd_grades, "export grades as CSV")
+    s.add_argument("--out", default="grades", help="output folder (default ./grades)")
+    s.add_argument("--module", action="append")
+    add("status", _cmd_status, "what is built, submitted and graded")
+    add("doctor", _cmd_doctor, "check this machine can run the course")
+    add("demo", _cmd_demo, "build, grade a simulated cohort, print the grade table").add_argument(
+        "--jobs", "-j", type=int, default=2)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        cd = CourseDir.find(args.course_dir)
+        os.chdir(cd.root)
+        return args.func(cd, args) or 0
+    except (CourseError, CourseFileError) as e:
+        print(f"tito {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:  # unknown module id: the message names the known ones
+        print(f"tito {args.command}: {e.args[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"tito {args.command}: interrupted; what finished is kept (re-run to resume)", file=sys.stderr)
+        return 130

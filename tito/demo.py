@@ -1,0 +1,55 @@
+"""`tito demo`: build the course, grade a simulated cohort, print the grade table.
+
+The cohort: a correct student, an untouched release, a partly correct one, a syntax
+error, a student who replaced a locked test with `pass`, one who deleted a test cell.
+"""
+from __future__ import annotations
+
+import csv
+import time
+
+import nbformat
+
+from . import cohort
+from .build import build
+from .course_dir import CourseDir
+from .feedback import generate
+from .grades import export
+from .grading import autograde, summary
+
+
+def profiles(source_nb) -> list[cohort.Profile]:
+    solutions = cohort.solution_cells_of(source_nb)
+    tests = list(cohort.test_cells_of(source_nb))
+    middle = solutions[len(solutions) // 2]
+    return [
+        cohort.Profile("demo-correct"),
+        cohort.Profile("demo-untouched", solve=False),
+        cohort.Profile("demo-partial", leave_stubs=(middle,)),
+        cohort.Profile("demo-syntax-error", syntax_error_in=(middle,)),
+        cohort.Profile("demo-tampered", solve=False, tamper={t: "pass" for t in tests}),
+        cohort.Profile("demo-deleted-test", delete=(tests[-1],)),
+    ]
+
+
+def demo(cd: CourseDir, jobs: int = 2, out=print) -> None:
+    out("== build")
+    build(cd, log=out)
+    for m in cd.authored_modules():
+        source = nbformat.read(cd.source_notebook(m), as_version=4)
+        release = nbformat.read(cd.release_notebook(m), as_version=4)
+        for p in profiles(source):
+            cohort.write_submission(cd.root, p.name, m, cohort.make_notebook(source, release, p))
+        out(f"== autograde {m}")
+        started = time.monotonic()
+        outcomes = autograde(cd, m, jobs=jobs, force=True, progress=False, log=out)
+        out(f"{summary(outcomes)} in {time.monotonic() - started:.1f} s")
+        generate(cd, m)
+    nbgrader_csv, lms_csv = export(cd, cd.root / "grades")
+    out(f"== grades ({lms_csv.relative_to(cd.root)}; nbgrader's own: {nbgrader_csv.relative_to(cd.root)})")
+    with open(lms_csv) as fh:
+        rows = list(csv.reader(fh))
+    keep = [0] + list(range(5, len(rows[0])))
+    widths = [max(len(r[i]) for r in rows) for i in keep]
+    for r in rows:
+        out("  ".join(r[i].ljust(w) for i, w in zip(keep, widths)))
