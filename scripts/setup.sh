@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up the course environment in ./.venv (idempotent): the runtime, the tito CLI,
+# nbgrader, jupytext, test tools, and a python3 kernelspec bound to this environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ./tinytorch_runtime -e ".[test]"
+# Kernels started by nbgrader and nbclient must run this environment's Python.
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+echo "setup: .venv ready ($(.venv/bin/python --version), nbgrader $(.venv/bin/python -c 'import nbgrader; print(nbgrader.__version__)'))"

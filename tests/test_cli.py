@@ -1,0 +1,52 @@
+"""The CLI's everyday commands and its error messages."""
+from __future__ import annotations
+
+from conftest import REPO, tito
+
+
+def test_unknown_module_is_a_one_line_error(built_course):
+    proc = tito("autograde", "99_nothing", cwd=built_course, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("tito autograde: unknown module '99_nothing'; the course has: 01_tensor")
+    assert "Traceback" not in proc.stderr
+
+
+def test_outside_a_course_says_so(tmp_path):
+    proc = tito("status", cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "no course here" in proc.stderr
+
+
+def test_autograde_before_build_says_what_to_run(tmp_path):
+    from conftest import copy_course
+
+    root = copy_course(tmp_path / "c")
+    proc = tito("autograde", "01_tensor", cwd=root, check=False)
+    assert proc.returncode == 2 and "run `tito build 01_tensor` first" in proc.stderr
+
+
+def test_release_refuses_modules_not_released_in_course_file(built_course):
+    proc = tito("release", "03_layers", cwd=built_course, check=False)
+    assert proc.returncode == 2 and "not listed under `released:`" in proc.stderr
+
+
+def test_status_lists_every_module(built_course):
+    out = tito("status", cwd=built_course).stdout.splitlines()
+    rows = [line for line in out if line[:2].isdigit()]
+    assert len(rows) == 20
+    assert rows[0].split()[:4] == ["01_tensor", "ok", "ok", "yes"]
+    assert rows[2].split()[:4] == ["03_layers", "-", "-", "no"]
+
+
+def test_doctor_checks_the_environment(built_course):
+    proc = tito("doctor", cwd=built_course, check=False)
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("ok  nbgrader installed") for line in lines), proc.stdout
+    assert any(line.startswith("ok  course.yml valid") for line in lines)
+    assert any(line.startswith("ok  references built") for line in lines)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_help_lists_the_commands():
+    out = tito("--help", cwd=REPO).stdout
+    for command in ("build", "check", "release", "collect", "autograde", "feedback", "grades", "status", "doctor"):
+        assert command in out

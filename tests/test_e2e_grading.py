@@ -1,0 +1,164 @@
+"""A simulated cohort through the real CLI and nbgrader: build, autograde, feedback, grades.
+
+The expected scores are derived from the notebooks' own points and, for the partly
+correct students, from which tests exercise the step they left out (read off the
+notebooks by a person and written down here), never from a grading run.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tito import cohort, validate
+from tito.course_dir import CourseDir
+
+from conftest import tito
+
+# For each module: the solution step the partial students leave out, and every test that
+# exercises that step (directly or through later steps that call it).
+PARTIAL = {
+    "01_tensor": ("tensor-matmul", {"test-matmul", "test-integration"}),
+    "02_activations": ("softmax", {"test-softmax", "test-integration"}),
+}
+
+
+def profiles(module_id: str, source_nb):
+    step, _ = PARTIAL[module_id]
+    tests = list(cohort.test_cells_of(source_nb))
+    return {
+        "correct": cohort.Profile("correct"),
+        "untouched": cohort.Profile("untouched", solve=False),
+        "partial": cohort.Profile("partial", leave_stubs=(step,)),
+        "syntax": cohort.Profile("syntax", syntax_error_in=(step,)),
+        # leaves the step out and replaces every locked test with `pass`: checksums restore them
+        "tampered": cohort.Profile("tampered", leave_stubs=(step,), tamper={t: "pass" for t in tests}),
+        "deleted": cohort.Profile("deleted", delete=(tests[-1],)),
+    }
+
+
+def expected_scores(module_id: str, source_nb) -> dict[str, float]:
+    points = cohort.test_cells_of(source_nb)
+    full = sum(points.values())
+    _, failing = PARTIAL[module_id]
+    assert failing <= set(points), f"unknown tests in PARTIAL: {failing - set(points)}"
+    partial = full - sum(points[t] for t in failing)
+    return {"correct": full, "untouched": 0.0, "partial": partial, "syntax": partial,
+            "tampered": partial, "deleted": full - points[list(points)[-1]]}
+
+
+@pytest.fixture(scope="module")
+def graded(built_course, module_ids):
+    """Write the cohort for every module, autograde with 2 workers, generate feedback."""
+    cd = CourseDir(built_course)
+    sources, runs = {}, {}
+    for m in module_ids:
+        source = nbformat.read(cd.source_notebook(m), as_version=4)
+        release = nbformat.read(cd.release_notebook(m), as_version=4)
+        sources[m] = source
+        for student, profile in profiles(m, source).items():
+            cohort.write_submission(built_course, f"{m[:2]}-{student}", m, cohort.make_notebook(source, release, profile))
+        runs[m] = tito("autograde", m, "--jobs", "2", "--no-progress", cwd=built_course)
+        tito("feedback", m, cwd=built_course)
+    return cd, sources, runs
+
+
+def test_autograde_scores_every_student_as_expected(graded, module_ids):
+    cd, sources, runs = graded
+    with Gradebook(f"sqlite:///{cd.gradebook}", "tinytorch") as gb:
+        for m in module_ids:
+            want = expected_scores(m, sources[m])
+            got = {s: gb.find_submission(m, f"{m[:2]}-{s}").score for s in want}
+            assert got == pytest.approx(want), (m, got, want, runs[m].stdout)
+            assert "6 graded" in runs[m].stdout, runs[m].stdout
+
+
+def test_reflections_wait_for_a_person_and_count_once_graded(graded, module_ids):
+    cd, sources, _ = graded
+    with Gradebook(f"sqlite:///{cd.gradebook}", "tinytorch") as gb:
+        for m in module_ids:
+            sub = gb.find_submission(m, f"{m[:2]}-correct")
+            assert sub.needs_manual_grade and sub.max_score == 100
+            manual = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "markdown"]
+            assert manual and all(g.auto_score is None for g in manual)
+
+
+def test_resume_skips_what_is_graded_and_force_regrades(graded):
+    cd, _, _ = graded
+    again = tito("autograde", "01_tensor", "--no-progress", cwd=cd.root)
+    assert "6 submissions: 6 skipped" in again.stdout, again.stdout
+    forced = tito("autograde", "01_tensor", "--student", "01-partial", "--force", "--no-progress", cwd=cd.root)
+    assert "1 submissions: 1 graded" in forced.stdout
+
+
+def test_grade_exports_match_the_expected_table(graded, module_ids, tmp_path):
+    cd, sources, _ = graded
+    # a TA grades the correct students' reflections in full (what formgrader does)
+    with Gradebook(f"sqlite:///{cd.gradebook}", "tinytorch") as gb:
+        for m in module_ids:
+            sub = gb.find_submission(m, f"{m[:2]}-correct")
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    if g.cell.cell_type == "markdown":
+                        g.manual_score = g.max_score
+            gb.db.commit()
+    tito("grades", "--out", str(tmp_path), cwd=cd.root)
+
+    expected = {}
+    for m in module_ids:
+        scores = expected_scores(m, sources[m])
+        scores["correct"] = 100.0
+        for student, score in scores.items():
+            expected[(m, f"{m[:2]}-{student}")] = score
+    students = sorted({s for _, s in expected})
+
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    got = {(r["assignment"], r["student_id"]): (float(r["score"]), float(r["max_score"])) for r in rows}
+    assert got == {(m, s): (expected.get((m, s), 0.0), 100.0) for m in module_ids for s in students}
+
+    lms = list(csv.reader(io.StringIO((tmp_path / "grades_lms.csv").read_text())))
+    assert lms[0] == ["student_id", "last_name", "first_name", "email", "lms_user_id"] + [
+        f"{m} (100)" for m in module_ids] + ["total", "max_total", "percent"]
+    want_rows = []
+    for s in students:
+        per_module = [expected.get((m, s), 0.0) for m in module_ids]
+        total = sum(per_module)
+        want_rows.append([s, "", "", "", ""] + [f"{x:g}" for x in per_module]
+                         + [f"{total:g}", f"{100 * len(module_ids)}", f"{100 * total / (100 * len(module_ids)):.1f}"])
+    assert lms[1:] == want_rows
+
+
+def test_feedback_for_everyone_without_hidden_tests(graded, module_ids):
+    cd, sources, _ = graded
+    for m in module_ids:
+        hidden = validate.hidden_test_bodies(sources[m])
+        solution = [line for line in validate.solution_bodies(sources[m]) if len(line) > 12]
+        visible = _visible_test_lines(sources[m])
+        for student in profiles(m, sources[m]):
+            text = _html_text(cd.root / "feedback" / f"{m[:2]}-{student}" / m / f"{m}.html")
+            assert "HIDDEN TESTS" not in text
+            # the check can see code: the visible tests are there
+            assert sum(line in text for line in visible) > len(visible) // 2, f"{m}/{student}"
+            leaked = [line for line in hidden if line in text]
+            assert not leaked, f"{m}/{student}: hidden test lines in feedback: {leaked[:3]}"
+            if student == "untouched":
+                assert not [line for line in solution if line in text]
+
+
+def _html_text(path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def _visible_test_lines(nb) -> list[str]:
+    lines = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            head = cell.source.split(validate.BEGIN_HIDDEN)[0]
+            lines += [ln.strip() for ln in head.splitlines() if len(ln.strip()) > 12 and not ln.strip().startswith("#")]
+    return lines
