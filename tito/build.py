@@ -49,7 +49,7 @@ def build_reference(cd: CourseDir, module_id: str) -> None:
     """The instructor reference tinytorch/<name>.py: the export cells with solutions in place."""
     module = cd.course.module(module_id)
     nb = nbformat.read(cd.source_notebook(module_id), as_version=4)
-    exported = render_module(nb, module, f"{module_id}.ipynb (instructor reference)", strip_solution_markers=True)
+    exported = render_module(nb, module, f"{module_id}.ipynb (instructor reference)")
     write_atomically(cd.reference_dir / "tinytorch" / f"{module.name}.py", exported.text)
 
 

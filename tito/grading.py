@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .course_dir import CourseDir, CourseError
 from .gradebook_merge import merge_submission, submission_score
-from .nbgrader_apps import db_url, load_config
+from .nbgrader_apps import db_url, environment_with_tools, load_config
 
 
 @dataclass
@@ -51,6 +51,7 @@ def _worker_init(root: str, module_id: str, work_dir: str) -> None:
     from nbgrader.apps import NbGraderAPI
 
     cd = CourseDir(Path(root))
+    os.environ.update(environment_with_tools())
     private = Path(work_dir) / f"worker-{os.getpid()}.db"
     with sqlite3.connect(cd.gradebook) as live, sqlite3.connect(private) as copy:
         live.backup(copy)  # a consistent snapshot even while the coordinator writes

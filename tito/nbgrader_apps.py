@@ -14,10 +14,16 @@ def nbgrader_command() -> list[str]:
     return [sys.executable, "-m", "nbgrader"]
 
 
+def environment_with_tools(extra: dict | None = None) -> dict[str, str]:
+    """os.environ with this Python's bin folder first on PATH (nbgrader runs `alembic` from it)."""
+    bin_dir = os.path.dirname(sys.executable)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), **(extra or {})}
+
+
 def run_app(cd: CourseDir, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run `nbgrader <args>` in the course folder; on failure raise with nbgrader's own log."""
     proc = subprocess.run([*nbgrader_command(), *args], cwd=cd.root, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+                          env=environment_with_tools(env))
     if check and proc.returncode != 0:
         log = (proc.stdout + proc.stderr).strip().splitlines()
         raise CourseError(f"nbgrader {' '.join(args)} failed:\n  " + "\n  ".join(log[-25:]))

@@ -62,7 +62,8 @@ def _cell_problems(cell) -> list[str]:
         problems.append("solution cell without a ### BEGIN SOLUTION region (students would see the answer)")
     if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
         problems.append("outputs are not cleared")
-    if EXPORT_MARK in src and not is_export_cell(cell):
+    misplaced = any(line.strip() == EXPORT_MARK for line in src.splitlines())
+    if cell.cell_type == "code" and misplaced and not is_export_cell(cell):
         problems.append(f"'{EXPORT_MARK}' must be the first line of the cell")
     return problems
 

@@ -42,7 +42,7 @@ class Exported:
         return cell
 
 
-def render_module(nb, module: Module, notebook_name: str, strip_solution_markers: bool = False) -> Exported:
+def render_module(nb, module: Module, notebook_name: str) -> Exported:
     """The Python file for a notebook's export cells, in notebook order."""
     lines = [
         f'"""tinytorch.{module.name}: generated from {notebook_name} ({module.id}).',
@@ -55,8 +55,7 @@ def render_module(nb, module: Module, notebook_name: str, strip_solution_markers
         if not is_export_cell(cell):
             continue
         body = [line for line in cell.source.splitlines() if line.strip() != EXPORT_MARK]
-        if strip_solution_markers:
-            body = [line for line in body if not SOLUTION_MARKERS.match(line)]
+        body = [line for line in body if not SOLUTION_MARKERS.match(line)]
         lines += ["", f"# --- cell {number} ---"]
         starts.append((len(lines) + 1, number))
         lines += body
