@@ -33,27 +33,10 @@ def test_no_marker_solution_line_or_hidden_test_line_in_any_release(built_course
             hidden = set(validate.hidden_test_bodies(source))
             assert hidden, f"{m} has no hidden tests"
             assert not hidden & released_lines, f"{m}: hidden test lines in release: {hidden & released_lines}"
-            # distinctive solution lines (not also given to students elsewhere in the notebook)
-            given = _outside_regions(source)
-            solution = [line for line in validate.solution_bodies(source) if len(line) > 12 and line not in given]
+            solution = validate.solution_bodies(source)
             assert solution, f"{m} has no solution lines"
             leaked = [line for line in solution if line in released_lines]
             assert not leaked, f"{m}: solution lines in release: {leaked[:5]}"
-
-
-def _outside_regions(nb) -> set[str]:
-    """Lines that appear outside solution regions (given code students legitimately see)."""
-    lines = set()
-    for cell in nb.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if validate.BEGIN_SOLUTION in line:
-                inside = True
-            elif validate.END_SOLUTION in line:
-                inside = False
-            elif not inside:
-                lines.add(line.strip())
-    return lines
 
 
 def test_reference_implementations_are_not_in_release(built_course, module_ids):
@@ -76,3 +59,20 @@ def test_nbgrader_ignores_the_authoring_files():
     ignore = cfg.CourseDirectory.ignore
     for py in sorted((REPO / "source").glob("*/*.py")):
         assert is_ignored(str(py), ignore), py
+
+
+def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
+    from tito.feedback import HideHiddenTests
+
+    cell = nbformat.v4.new_code_cell(
+        "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(10**6) == 2 * 10**6, 'big inputs'\n### END HIDDEN TESTS")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1, "locked": True, "solution": False}
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="big inputs", traceback=[
+        "----> 3 assert f(10**6) == 2 * 10**6, 'big inputs'", "AssertionError: big inputs"])]
+    visible = nbformat.v4.new_code_cell("print(1)")
+    visible.outputs = [nbformat.v4.new_output("error", ename="NameError", evalue="x", traceback=["----> 1 print(x)"])]
+    nb = nbformat.v4.new_notebook(cells=[cell, visible])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    assert nb.cells[0].source == "assert f(1) == 2"
+    assert nb.cells[0].outputs[0].traceback == ["AssertionError: big inputs"]
+    assert nb.cells[1].outputs[0].traceback == ["----> 1 print(x)"]  # no hidden tests: full traceback kept

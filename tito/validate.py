@@ -115,9 +115,9 @@ def validate_release(source_nb, release_nb, module_id: str) -> list[str]:
     return [f"{module_id} release: {p}" for p in problems]
 
 
-def region_lines(nb, begin: str, end: str) -> list[str]:
-    """Non-blank, non-comment lines inside begin/end regions (for leak checks)."""
-    lines = []
+def _split_lines(nb, begin: str, end: str) -> tuple[list[str], set[str]]:
+    """(stripped lines inside begin/end regions, stripped lines outside them)."""
+    inside_lines, outside_lines = [], set()
     for cell in nb.cells:
         inside = False
         for line in cell.source.splitlines():
@@ -125,14 +125,26 @@ def region_lines(nb, begin: str, end: str) -> list[str]:
                 inside = True
             elif end in line:
                 inside = False
-            elif inside and line.strip() and not re.fullmatch(r"\s*#.*", line):
-                lines.append(line.strip())
-    return lines
+            elif inside:
+                inside_lines.append(line.strip())
+            else:
+                outside_lines.add(line.strip())
+    return inside_lines, outside_lines
+
+
+def distinctive_lines(nb, begin: str, end: str, min_length: int = 12) -> list[str]:
+    """Lines found only inside begin/end regions: what a leak check looks for elsewhere.
+
+    Short or comment lines, and lines that also appear outside the regions (`try:`,
+    `pass`, given scaffolding), cannot tell a leak from legitimate content."""
+    inside, outside = _split_lines(nb, begin, end)
+    return [line for line in inside
+            if len(line) > min_length and not line.startswith("#") and line not in outside]
 
 
 def hidden_test_bodies(nb) -> list[str]:
-    return region_lines(nb, BEGIN_HIDDEN, END_HIDDEN)
+    return distinctive_lines(nb, BEGIN_HIDDEN, END_HIDDEN)
 
 
 def solution_bodies(nb) -> list[str]:
-    return region_lines(nb, BEGIN_SOLUTION, END_SOLUTION)
+    return distinctive_lines(nb, BEGIN_SOLUTION, END_SOLUTION)
