@@ -26,6 +26,17 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = os.environ.get("TINYTORCH_GRADING_KERNEL", "python3")
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 30
+# nbgrader's default autograde steps, plus a cap on characters per output (LimitOutput counts lines).
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "tito.preprocessors.CapOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Feedback: students see test cells without hidden tests, and no traceback bodies from test cells
 # (a traceback quotes the failing hidden assert).

@@ -12,3 +12,12 @@ fi
 # Kernels started by nbgrader and nbclient must run this environment's Python.
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 echo "setup: .venv ready ($(.venv/bin/python --version), nbgrader $(.venv/bin/python -c 'import nbgrader; print(nbgrader.__version__)'))"
+# Grading kernels run in a bubblewrap sandbox (tito autograde refuses to grade without one).
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null
+    echo "setup: installed bubblewrap for sandboxed grading"
+  else
+    echo "setup: WARNING: install bubblewrap (e.g. apt-get install bubblewrap) for sandboxed grading" >&2
+  fi
+fi

@@ -78,8 +78,10 @@ def _cmd_collect(cd, args):
 def _cmd_autograde(cd, args):
     from .grading import autograde, summary
 
+    if args.cell_timeout:
+        os.environ["TINYTORCH_CELL_TIMEOUT"] = str(args.cell_timeout)  # read by nbgrader_config.py
     outcomes = autograde(cd, args.module, students=args.student or None, jobs=args.jobs, force=args.force,
-                         progress=not args.no_progress)
+                         progress=not args.no_progress, unsafe=args.unsafe, notebook_timeout=args.notebook_timeout)
     for o in outcomes:
         if o.status == "skipped":
             print(o.line())
@@ -144,6 +146,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
     s.add_argument("--force", action="store_true", help="regrade submissions already graded")
     s.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress bar")
+    s.add_argument("--cell-timeout", type=int, help="seconds per cell before it is interrupted (default 60)")
+    s.add_argument("--notebook-timeout", type=float, default=600,
+                   help="seconds per notebook before its kernel is killed (default 600; sandbox only)")
+    s.add_argument("--unsafe", action="store_true",
+                   help="grade without the sandbox (student code runs as you: only for trusted notebooks)")
     s = add("feedback", _cmd_feedback, "generate feedback HTML")
     s.add_argument("module")
     s.add_argument("--release", action="store_true", help="also release it to the exchange")

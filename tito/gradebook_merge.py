@@ -39,6 +39,23 @@ def _merge(src_url: str, dst_url: str, course_id: str, assignment: str, student:
         dst.db.commit()
 
 
+def record_zero(db_url_: str, course_id: str, assignment: str, student: str, timestamp: str | None) -> None:
+    """A submission whose grading could not finish: every autograded test scores 0; answers
+    for manual grading stay open for the TA."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        with Gradebook(db_url_, course_id) as gb:
+            gb.update_or_create_student(student)
+            kwargs = {"timestamp": timestamp} if timestamp else {}
+            sub = gb.update_or_create_submission(assignment, student, **kwargs)
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.cell.cell_type == "code":
+                        grade.auto_score = 0
+                        grade.needs_manual_grade = False
+            gb.db.commit()
+
+
 def submission_score(db_url: str, course_id: str, assignment: str, student: str) -> tuple[float, float, bool]:
     """(score, max_score, needs_manual_grade) of a submission in the gradebook."""
     with Gradebook(db_url, course_id) as gb:

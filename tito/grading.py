@@ -16,21 +16,25 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
+import threading
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import sandbox
 from .course_dir import CourseDir, CourseError
-from .gradebook_merge import merge_submission, submission_score
+from .gradebook_merge import merge_submission, record_zero, submission_score
 from .nbgrader_apps import db_url, environment_with_tools, load_config
 
 
 @dataclass
 class Outcome:
     student: str
-    status: str  # graded | skipped | failed
+    status: str  # graded | crashed | timed out | skipped | failed
     score: float | None = None
     max_score: float | None = None
     seconds: float = 0.0
@@ -47,26 +51,99 @@ class Outcome:
 _worker: dict = {}
 
 
-def _worker_init(root: str, module_id: str, work_dir: str) -> None:
+def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, notebook_timeout: float) -> None:
     from nbgrader.apps import NbGraderAPI
+    from sqlalchemy.exc import SAWarning
+
+    warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush warnings
 
     cd = CourseDir(Path(root))
     os.environ.update(environment_with_tools())
-    private = Path(work_dir) / f"worker-{os.getpid()}.db"
+    work = Path(work_dir)
+    private = work / f"worker-{os.getpid()}.db"
     with sqlite3.connect(cd.gradebook) as live, sqlite3.connect(private) as copy:
         live.backup(copy)  # a consistent snapshot even while the coordinator writes
-    cfg = load_config(cd, **{"CourseDirectory.db_url": db_url(private)})
-    _worker.update(cd=cd, module=module_id, db=private, api=NbGraderAPI(config=cfg))
+    overrides = {"CourseDirectory.db_url": db_url(private)}
+    if sandboxed:
+        ipc = work / f"ipc-{os.getpid()}"
+        ipc.mkdir()
+        os.environ["JUPYTER_PATH"] = str(work / "jupyter")
+        overrides.update({"Execute.kernel_name": sandbox.KERNEL_NAME, "KernelManager.transport": "ipc",
+                          "KernelManager.ip": str(ipc / "kernel")})
+        _worker.update(ipc=ipc, uid=sandbox.UID_BASE + os.getpid() % 1000)
+    cfg = load_config(cd, **overrides)
+    _worker.update(cd=cd, module=module_id, db=private, api=NbGraderAPI(config=cfg), sandboxed=sandboxed,
+                   work=work, notebook_timeout=notebook_timeout)
+
+
+def prerequisite_references(cd: CourseDir, module_id: str) -> list[Path]:
+    """Reference files of the modules before this one: never this module's own answer key."""
+    course = cd.course
+    index = course.module(module_id).index
+    return [cd.reference_dir / "tinytorch" / f"{m.name}.py" for m in course.modules[:index]]
+
+
+def _sandbox_policy(cd: CourseDir, module: str, student: str) -> Path:
+    store = cd.graded_exports(student)
+    store.mkdir(parents=True, exist_ok=True)
+    policy = sandbox.Policy(
+        workdir=str(cd.autograded(student, module)), writable=[str(store)],
+        readable=[str(p) for p in prerequisite_references(cd, module)] + [str(cd.root / "course.yml")],
+        ipc_dir=str(_worker["ipc"]), uid=_worker["uid"], env=cd.grading_env(module, student))
+    path = _worker["work"] / f"policy-{os.getpid()}.json"
+    policy.save(path)
+    return path
 
 
 def _grade_in_worker(student: str) -> dict:
     cd, module = _worker["cd"], _worker["module"]
     os.environ.update(cd.grading_env(module, student))
+    if _worker["sandboxed"]:
+        os.environ[sandbox.POLICY_ENV] = str(_sandbox_policy(cd, module, student))
     started = time.monotonic()
-    result = _worker["api"].autograde(module, student, force=True, create=True)
+    watchdog = _Watchdog(_worker["notebook_timeout"], _worker.get("uid"))
+    try:
+        result = _worker["api"].autograde(module, student, force=True, create=True)
+    finally:
+        watchdog.cancel()
     return {"student": student, "success": bool(result.get("success")), "log": result.get("log", ""),
             "error": result.get("error", ""), "seconds": time.monotonic() - started,
-            "db": str(_worker["db"])}
+            "db": str(_worker["db"]), "killed": watchdog.fired}
+
+
+class _Watchdog:
+    """Per-notebook wall-clock cap: past it, kill every process of the sandbox's uid; the kernel's
+    death ends nbgrader's run for this notebook."""
+
+    def __init__(self, seconds: float, uid: int | None):
+        self.fired = False
+        self.uid = uid
+        self.timer = threading.Timer(seconds, self._fire) if uid is not None else None
+        if self.timer:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        kill_processes_of(self.uid)
+
+    def cancel(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+
+
+def kill_processes_of(uid: int) -> int:
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return killed
 
 
 # ---------------------------------------------------------------- coordinator side
@@ -113,7 +190,8 @@ def _progress(total: int, enabled: bool):
 
 
 def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, jobs: int = 1,
-              force: bool = False, progress: bool = True, log=print) -> list[Outcome]:
+              force: bool = False, progress: bool = True, unsafe: bool = False, notebook_timeout: float = 600,
+              log=print) -> list[Outcome]:
     course = cd.course
     course.module(module_id)  # unknown module -> clear error
     if not cd.gradebook.is_file() or not cd.release_notebook(module_id).is_file():
@@ -135,18 +213,26 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
     if not todo:
         return outcomes
 
+    if not unsafe:
+        problem = sandbox.probe()
+        if problem:
+            raise CourseError(f"cannot sandbox grading kernels: {problem}. Student code would run as you, "
+                              f"able to read solutions and rewrite grades; fix that, or pass --unsafe.")
     work = cd.work_dir / "workers"
-    work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    if not unsafe:
+        sandbox.write_kernelspec(work / "jupyter")
     logs = cd.work_dir / "logs" / module_id
     logs.mkdir(parents=True, exist_ok=True)
     bar = _progress(len(todo), progress)
     try:
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), initializer=_worker_init,
-                                 initargs=(str(cd.root), module_id, str(work))) as pool:
+                                 initargs=(str(cd.root), module_id, str(work), not unsafe, notebook_timeout)) as pool:
             futures = [pool.submit(_grade_in_worker, s) for s in todo]
             for future in as_completed(futures):
                 outcome = _collect(cd, module_id, future.result(), logs)
-                if outcome.status == "graded":
+                if outcome.status != "failed":
                     done.record(outcome.student, fingerprints[outcome.student], outcome)
                 outcomes.append(outcome)
                 bar.update(1)
@@ -160,16 +246,43 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
     return sorted(outcomes, key=lambda o: o.student)
 
 
+CAPS = {"CellTimeoutError": "a cell timed out", "MemoryError": "memory cap hit",
+        "BlockingIOError": "process cap hit"}
+
+
+def _caps_hit(notebook: Path) -> list[str]:
+    """What limits the student's code ran into, read off the graded notebook's errors."""
+    try:
+        nb = json.loads(notebook.read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    names = {o.get("ename") for c in nb.get("cells", []) for o in c.get("outputs", []) if o.get("output_type") == "error"}
+    return [text for ename, text in CAPS.items() if ename in names]
+
+
 def _collect(cd: CourseDir, module_id: str, result: dict, logs: Path) -> Outcome:
     student = result["student"]
     (logs / f"{student}.log").write_text(result["log"] + ("\n" + result["error"] if result["error"] else ""))
-    if not result["success"]:
+    course_id = cd.course.course_id
+    if result["success"]:
+        merge_submission(db_url(Path(result["db"])), db_url(cd.gradebook), course_id, module_id, student)
+        status, detail = "graded", "; ".join(_caps_hit(cd.autograded(student, module_id) / f"{module_id}.ipynb"))
+    elif result["killed"] or "DeadKernelError" in result["error"] + result["log"]:
+        # the student's code ended its own kernel (or ran past the notebook cap): tests not run score zero
+        record_zero(db_url(cd.gradebook), course_id, module_id, student, submission_timestamp(cd, student, module_id))
+        status = "timed out" if result["killed"] else "crashed"
+        detail = ("ran past the per-notebook time cap" if result["killed"] else
+                  "the kernel died (os._exit, a segfault or the memory cap); tests not run score 0")
+    else:
         return Outcome(student, "failed", seconds=result["seconds"],
                        detail=f"nbgrader: {_first_error_line(result['error'] or result['log'])}")
-    course_id = cd.course.course_id
-    merge_submission(db_url(Path(result["db"])), db_url(cd.gradebook), course_id, module_id, student)
     score, max_score, _ = submission_score(db_url(cd.gradebook), course_id, module_id, student)
-    return Outcome(student, "graded", score, max_score, result["seconds"])
+    return Outcome(student, status, score, max_score, result["seconds"], detail)
+
+
+def submission_timestamp(cd: CourseDir, student: str, module_id: str) -> str | None:
+    stamp = cd.submitted(student, module_id) / "timestamp.txt"
+    return stamp.read_text().strip() if stamp.is_file() else None
 
 
 def summary(outcomes: list[Outcome]) -> str:

@@ -1,0 +1,201 @@
+"""Sandboxed grading kernels: bubblewrap around ipykernel, with resource limits.
+
+nbgrader runs student code as the grader, in autograded/<student>/<module>, from where
+`../../..` reaches source/, the gradebook and every other student. Grading kernels here
+are started through the `tinytorch-sandbox` kernelspec, whose launcher (`python -m
+tito.sandbox`) runs the kernel under bwrap:
+
+  * a filesystem made only of the system, the Python environment, the runtime, the
+    instructor references (read-only) and the student's own grading folders (writable);
+    source/, release/, gradebook.db and other students do not exist in it;
+  * no network (a private network namespace with nothing in it) and its own PID namespace;
+  * a dedicated unprivileged uid when the grader is root (so process limits apply),
+    CPU-time, address-space, process-count and file-size limits;
+  * the kernel talks to nbgrader over IPC sockets in a folder shared with the sandbox.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+KERNEL_NAME = "tinytorch-sandbox"
+POLICY_ENV = "TITO_SANDBOX_POLICY"
+UID_BASE = 61000
+
+
+@dataclass
+class Limits:
+    cpu_seconds: int = 120
+    memory_bytes: int = 3 * 1024**3
+    processes: int = 256  # counts threads too; BLAS and ipykernel start a few dozen
+    file_bytes: int = 64 * 1024**2
+    open_files: int = 1024
+
+
+@dataclass
+class Policy:
+    """What one grading kernel may see and use."""
+    workdir: str                                       # the notebook's folder (writable)
+    writable: list[str] = field(default_factory=list)  # also writable (the student's export store)
+    readable: list[str] = field(default_factory=list)  # extra read-only paths (references, course.yml)
+    ipc_dir: str = ""                                  # where the kernel's IPC sockets live
+    uid: int | None = None                             # switch to this uid (grader running as root)
+    env: dict = field(default_factory=dict)            # environment inside the sandbox
+    limits: Limits = field(default_factory=Limits)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, path: str) -> "Policy":
+        raw = json.loads(Path(path).read_text())
+        raw["limits"] = Limits(**raw["limits"])
+        return cls(**raw)
+
+
+def python_paths() -> list[str]:
+    """What the kernel's Python needs: the interpreter's prefix, the environment, and the
+    folders of packages installed in editable mode (the runtime when developing)."""
+    paths = {sys.base_prefix, sys.prefix}
+    import tinytorch_runtime
+
+    paths.add(str(Path(tinytorch_runtime.__file__).resolve().parents[1]))
+    return sorted(paths)
+
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "passwd", "group",
+              "nsswitch.conf", "localtime", "hosts", "fonts", "ssl")
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = Path(path).parts[1:-1]
+    return ["/" + "/".join(parts[:i + 1]) for i in range(len(parts))]
+
+
+def bwrap_args(policy: Policy) -> list[str]:
+    args = ["bwrap", "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grader", "--clearenv"]
+    if os.geteuid() != 0:
+        args.append("--unshare-user")
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    for name in SYSTEM_ETC:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    binds = [(p, "--ro-bind") for p in python_paths() + policy.readable]
+    binds += [(p, "--bind") for p in [policy.workdir, *policy.writable, policy.ipc_dir] if p]
+    made: set[str] = set()
+    for path, how in binds:
+        if not os.path.exists(path):
+            continue
+        for parent in _ancestors(path):  # world-traversable parents (bwrap makes them 0700)
+            if parent not in made and parent not in ("/tmp", "/proc", "/dev") and not parent.startswith(SYSTEM_DIRS):
+                args += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
+        args += [how, path, path]
+    for key, value in {"PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+                       "MPLCONFIGDIR": "/tmp/matplotlib", **policy.env}.items():
+        args += ["--setenv", key, value]
+    args += ["--chdir", policy.workdir]
+    return args
+
+
+def drop_privileges(policy: Policy) -> list[str]:
+    if os.geteuid() != 0 or policy.uid is None:
+        return []
+    uid = str(policy.uid)
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--"]
+
+
+def apply_limits(limits: Limits) -> None:
+    for which, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_bytes),
+                         (resource.RLIMIT_NPROC, limits.processes), (resource.RLIMIT_FSIZE, limits.file_bytes),
+                         (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (value, value))
+
+
+def _hand_over(policy: Policy, paths: list[str]) -> None:
+    """Give the sandbox uid its writable folders."""
+    if os.geteuid() != 0 or policy.uid is None:
+        return
+    for top in paths:
+        for folder, _, files in os.walk(top):
+            os.chown(folder, policy.uid, policy.uid)
+            for f in files:
+                os.chown(os.path.join(folder, f), policy.uid, policy.uid)
+
+
+def sandboxed_command(policy: Policy, argv: list[str]) -> list[str]:
+    return [*bwrap_args(policy), *drop_privileges(policy), *argv]
+
+
+def launch_kernel(connection_file: str, extra: list[str]) -> None:
+    """Kernelspec entry point: start ipykernel inside the sandbox described by $TITO_SANDBOX_POLICY."""
+    policy_file = os.environ.get(POLICY_ENV)
+    if not policy_file:
+        sys.exit(f"{KERNEL_NAME}: {POLICY_ENV} is not set; this kernel is only for `tito autograde`")
+    policy = Policy.load(policy_file)
+    # The connection file is private to the grader; the kernel gets its own copy.
+    inside = Path(policy.ipc_dir) / Path(connection_file).name
+    shutil.copy(connection_file, inside)
+    _hand_over(policy, [policy.workdir, *policy.writable, policy.ipc_dir])
+    argv = [f"{sys.prefix}/bin/python", "-m", "ipykernel_launcher", "-f", str(inside), *extra]
+    log = os.open(Path(policy.ipc_dir) / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)  # the kernel's banner and crash messages go to the worker's log, not the TA's screen
+    os.dup2(log, 2)
+    apply_limits(policy.limits)
+    command = sandboxed_command(policy, argv)
+    os.execvp(command[0], command)
+
+
+def write_kernelspec(jupyter_dir: Path) -> Path:
+    """The `tinytorch-sandbox` kernelspec under jupyter_dir/kernels (put jupyter_dir on JUPYTER_PATH)."""
+    folder = jupyter_dir / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "tito.sandbox", "-f", "{connection_file}"],
+            "display_name": "TinyTorch grading sandbox", "language": "python",
+            "interrupt_mode": "message", "metadata": {"debugger": False}}
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return folder
+
+
+def probe() -> str | None:
+    """None when sandboxes work on this machine, else why not (one line)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed"
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        policy = Policy(workdir=tmp, uid=UID_BASE, ipc_dir="")
+        os.chmod(tmp, 0o777)
+        cmd = sandboxed_command(policy, [f"{sys.prefix}/bin/python", "-c", "import numpy, tinytorch_runtime"])
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"bwrap could not start: {e}"
+        if proc.returncode != 0:
+            return f"bwrap could not start a sandbox: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+    return None
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2 or argv[0] != "-f":
+        sys.exit("usage: python -m tito.sandbox -f CONNECTION_FILE [kernel args...]")
+    launch_kernel(argv[1], argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
