@@ -131,7 +131,7 @@ def test_the_grade_table_is_exactly_as_expected(hostile):
 def test_outcome_lines_say_what_happened(hostile):
     _, run, _, _, _ = hostile
     lines = {line.split()[1]: line for line in run.stdout.splitlines()
-             if line.split() and line.split()[0] in ("graded", "crashed", "timed", "failed")}
+             if line.split() and line.split()[0] in ("graded", "crashed", "timed-out", "failed")}
     assert lines["loop"].startswith("graded") and "a cell timed out" in lines["loop"]
     assert "memory cap hit" in lines["memory"]
     assert "process cap hit" in lines["forks"]
@@ -139,16 +139,21 @@ def test_outcome_lines_say_what_happened(hostile):
     assert "12 submissions: 1 crashed, 11 graded" in run.stdout
 
 
-def test_no_sandbox_process_outlives_grading(hostile):
-    leftovers = []
+def sandbox_processes(course: Path) -> list[str]:
+    """Command lines of live processes started for this course's grading."""
+    found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if 61000 <= entry.stat().st_uid < 62000:
-                    leftovers.append(entry.name)
-            except FileNotFoundError:
-                pass
-    assert not leftovers
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (FileNotFoundError, NotADirectoryError, PermissionError, ProcessLookupError):
+            continue
+        if str(course / ".tito") in cmdline:
+            found.append(f"{entry.name}: {cmdline[:120]}")
+    return found
+
+
+def test_no_sandbox_process_outlives_grading(hostile):
+    assert sandbox_processes(hostile[0]) == []
 
 
 def test_fork_storm_hits_the_process_cap(hostile):
@@ -227,6 +232,8 @@ def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)  # the TA's laptop dies mid-batch
     proc.wait()
+    time.sleep(1)
+    assert sandbox_processes(root) == [], "orphaned grading kernels after the batch was killed"
     finished_before = len(list(done.glob("*.json")))
     assert 4 <= finished_before < len(students)
 
@@ -242,3 +249,24 @@ def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
     assert interrupted == scores(fresh)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tinytorch") as gb:
         assert len(gb.assignment_submissions(MODULE)) == len(students)  # nothing lost or duplicated
+
+
+def test_the_per_notebook_cap_stops_a_slow_notebook(tmp_path):
+    """Each cell stays under the cell timeout, but together they pass the notebook cap."""
+    root = copy_course(tmp_path / "course")
+    tito("build", MODULE, cwd=root)
+    cd = CourseDir(root)
+    source = nbformat.read(cd.source_notebook(MODULE), as_version=4)
+    release = nbformat.read(cd.release_notebook(MODULE), as_version=4)
+    good = cohort.make_notebook(source, release, cohort.Profile("correct"))
+    slow = good
+    for _ in range(4):
+        slow = attack_notebook(slow, "import time\ntime.sleep(3)")
+    cohort.write_submission(root, "slow", MODULE, slow)
+    cohort.write_submission(root, "fine", MODULE, good)
+    run = tito("autograde", MODULE, "--no-progress", "--cell-timeout", "5", "--notebook-timeout", "8", cwd=root,
+               check=False)
+    slow_line = next(line for line in run.stdout.splitlines() if " slow " in line)
+    assert slow_line.startswith("timed-out") and "per-notebook time cap" in slow_line, run.stdout
+    full = sum(cohort.test_cells_of(source).values())
+    assert scores(root) == {"slow": 0.0, "fine": full}

@@ -34,7 +34,7 @@ from .nbgrader_apps import db_url, environment_with_tools, load_config
 @dataclass
 class Outcome:
     student: str
-    status: str  # graded | crashed | timed out | skipped | failed
+    status: str  # graded | crashed | timed-out | skipped | failed
     score: float | None = None
     max_score: float | None = None
     seconds: float = 0.0
@@ -43,7 +43,7 @@ class Outcome:
     def line(self) -> str:
         score = f"{self.score:g}/{self.max_score:g}" if self.score is not None else "-"
         detail = f"  {self.detail}" if self.detail else ""
-        return f"{self.status:8} {self.student:24} {score:>10}  {self.seconds:5.1f}s{detail}"
+        return f"{self.status:9} {self.student:24} {score:>10}  {self.seconds:5.1f}s{detail}"
 
 
 # ---------------------------------------------------------------- worker side
@@ -270,7 +270,7 @@ def _collect(cd: CourseDir, module_id: str, result: dict, logs: Path) -> Outcome
     elif result["killed"] or "DeadKernelError" in result["error"] + result["log"]:
         # the student's code ended its own kernel (or ran past the notebook cap): tests not run score zero
         record_zero(db_url(cd.gradebook), course_id, module_id, student, submission_timestamp(cd, student, module_id))
-        status = "timed out" if result["killed"] else "crashed"
+        status = "timed-out" if result["killed"] else "crashed"
         detail = ("ran past the per-notebook time cap" if result["killed"] else
                   "the kernel died (os._exit, a segfault or the memory cap); tests not run score 0")
     else:

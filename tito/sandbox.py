@@ -154,9 +154,20 @@ def launch_kernel(connection_file: str, extra: list[str]) -> None:
     log = os.open(Path(policy.ipc_dir) / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)  # the kernel's banner and crash messages go to the worker's log, not the TA's screen
     os.dup2(log, 2)
+    die_with_parent()
     apply_limits(policy.limits)
     command = sandboxed_command(policy, argv)
     os.execvp(command[0], command)
+
+
+def die_with_parent() -> None:
+    """If the grading worker dies (a killed batch), the sandbox dies with it: the parent-death
+    signal survives exec into bwrap, whose --die-with-parent carries it to the kernel."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def write_kernelspec(jupyter_dir: Path) -> Path:
