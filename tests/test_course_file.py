@@ -29,7 +29,7 @@ def test_the_real_course_file_has_twenty_modules_in_order():
     assert len(course.modules) == 20
     assert course.module_ids[0] == "01_tensor" and course.module_ids[-1] == "20_capstone"
     assert [m.index for m in course.modules] == list(range(20))
-    assert course.module("05_autograd").extends == ("01_tensor",)
+    assert course.module("05_autograd").extends == ("01_tensor", "02_activations")
     assert course.prerequisites_policy == "reference"
 
 

@@ -92,13 +92,18 @@ def outputs_text(course: Path, student: str) -> str:
     return "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("hostile") / "course")
+def built(folder: Path):
+    """A fresh course with MODULE built: (root, source notebook, release notebook)."""
+    root = copy_course(folder)
     tito("build", MODULE, cwd=root)
     cd = CourseDir(root)
-    source = nbformat.read(cd.source_notebook(MODULE), as_version=4)
-    release = nbformat.read(cd.release_notebook(MODULE), as_version=4)
+    return (root, nbformat.read(cd.source_notebook(MODULE), as_version=4),
+            nbformat.read(cd.release_notebook(MODULE), as_version=4))
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    root, source, release = built(tmp_path_factory.mktemp("hostile") / "course")
     good = cohort.make_notebook(source, release, cohort.Profile("correct"))
     server = LoopbackServer()
     students = {"correct": good, "untouched": release}
@@ -199,10 +204,7 @@ def test_no_network_from_the_sandbox(hostile):
 
 
 def test_refuses_without_a_sandbox_unless_unsafe(tmp_path):
-    root = copy_course(tmp_path / "course")
-    tito("build", MODULE, cwd=root)
-    cd = CourseDir(root)
-    release = nbformat.read(cd.release_notebook(MODULE), as_version=4)
+    root, _, release = built(tmp_path / "course")
     cohort.write_submission(root, "someone", MODULE, release)
     no_bwrap = {"PATH": os.path.dirname(sys.executable) + ":/nonexistent"}
     proc = tito("autograde", MODULE, "--no-progress", cwd=root, check=False, env=no_bwrap)
@@ -213,11 +215,7 @@ def test_refuses_without_a_sandbox_unless_unsafe(tmp_path):
 
 
 def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
-    root = copy_course(tmp_path / "course")
-    tito("build", MODULE, cwd=root)
-    cd = CourseDir(root)
-    source = nbformat.read(cd.source_notebook(MODULE), as_version=4)
-    release = nbformat.read(cd.release_notebook(MODULE), as_version=4)
+    root, source, release = built(tmp_path / "course")
     profiles = {"correct": cohort.Profile("c"), "untouched": cohort.Profile("u", solve=False),
                 "partial": cohort.Profile("p", leave_stubs=("tensor-matmul",))}
     students = {f"s{i:02d}": profiles[kind] for i, kind in enumerate(["correct", "untouched", "partial"] * 4)}
@@ -241,8 +239,7 @@ def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
     assert f"{finished_before} skipped" in resumed.stdout
     interrupted = scores(root)
 
-    fresh = copy_course(tmp_path / "fresh")
-    tito("build", MODULE, cwd=fresh)
+    fresh, _, _ = built(tmp_path / "fresh")
     for student, profile in students.items():
         cohort.write_submission(fresh, student, MODULE, cohort.make_notebook(source, release, profile))
     tito("autograde", MODULE, "-j", "2", "--no-progress", cwd=fresh)
@@ -253,11 +250,7 @@ def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
 
 def test_the_per_notebook_cap_stops_a_slow_notebook(tmp_path):
     """Each cell stays under the cell timeout, but together they pass the notebook cap."""
-    root = copy_course(tmp_path / "course")
-    tito("build", MODULE, cwd=root)
-    cd = CourseDir(root)
-    source = nbformat.read(cd.source_notebook(MODULE), as_version=4)
-    release = nbformat.read(cd.release_notebook(MODULE), as_version=4)
+    root, source, release = built(tmp_path / "course")
     good = cohort.make_notebook(source, release, cohort.Profile("correct"))
     slow = good
     for _ in range(4):

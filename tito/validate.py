@@ -1,7 +1,6 @@
 """Checks on source notebooks (before release) and release notebooks (after)."""
 from __future__ import annotations
 
-import re
 
 import nbformat
 
