@@ -149,6 +149,39 @@ class TestExtensions:
         assert "loaded without the extension from 02_addon" in proc.stderr
         assert "RuntimeError: half-written autograd" in proc.stderr
 
+    def test_an_extension_of_two_modules_loads_once_both_are_complete(self, tmp_path):
+        """05_autograd extends 01 and 02, and 02 imports 01: importing 02 first loads 01 half-way
+        through 02; the extension must wait for 02 instead of failing on a half-loaded module."""
+        root = tmp_path
+        (root / "course.yml").write_text(textwrap.dedent("""
+            course_id: toy
+            modules:
+              - {id: 01_base, title: Base, tier: foundation}
+              - {id: 02_other, title: Other, tier: foundation, requires: [01_base]}
+              - {id: 03_addon, title: Addon, tier: foundation, requires: [01_base, 02_other],
+                 extends: [01_base, 02_other]}
+              - {id: 04_user, title: User, tier: foundation}
+        """))
+        toy = Toy.__new__(Toy)
+        toy.root, toy.store, toy.ref = root, root / "store", root / "reference"
+        toy.put(toy.store, "base", BASE.format(who="own"))
+        toy.put(toy.store, "other", "from tinytorch.base import Thing\nclass Other:\n    pass\n")
+        toy.put(toy.store, "addon", textwrap.dedent("""
+            from tinytorch.base import Thing
+            from tinytorch.other import Other
+            from tinytorch_runtime import extend
+            extend(Thing, name="grad")(lambda self: "thing grad")
+            extend(Other, name="grad")(lambda self: "other grad")
+        """))
+        proc = toy.run("""
+            import warnings
+            warnings.simplefilter("error")
+            from tinytorch.other import Other
+            from tinytorch.base import Thing
+            print(Thing().grad(), "/", Other().grad())
+        """, module="04_user")
+        assert proc.stdout.strip() == "thing grad / other grad", proc.stderr
+
     def test_registry_records_what_was_attached(self, toy):
         toy.put(toy.store, "base", BASE.format(who="own"))
         toy.put(toy.store, "addon", ADDON)

@@ -105,6 +105,11 @@ class _ExportLoader(importlib.machinery.SourceFileLoader):
         _load_extensions(res.module)
 
 
+def _still_loading(module: Module) -> bool:
+    loaded = sys.modules.get(module.import_path)
+    return loaded is not None and bool(getattr(getattr(loaded, "__spec__", None), "_initializing", False))
+
+
 def _load_extensions(base: Module) -> None:
     course = context.course()
     current = context.current_module()
@@ -113,6 +118,9 @@ def _load_extensions(base: Module) -> None:
             continue  # the current module (or a later one) is where that extension is being built
         if resolve(ext).path is None:
             continue  # not exported yet: the base works without it
+        others = [course.module(dep) for dep in (*ext.requires, *ext.extends) if dep != base.id]
+        if any(_still_loading(m) for m in others):
+            continue  # loaded when that module finishes (it is extended too, or imports this base)
         try:
             importlib.import_module(ext.import_path)
         except ImportError as exc:
