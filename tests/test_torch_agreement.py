@@ -1,0 +1,361 @@
+"""The instructor references agree with PyTorch CPU (an independent implementation).
+
+Tolerances, for float32 inputs of magnitude <= 10:
+  element-wise ops and activations: rtol 1e-5, atol 1e-6 — both libraries round each
+    element once in float32, but may use different exp/tanh approximations (a few ulp);
+  reductions and matmul: rtol 1e-4, atol 1e-5 — summation order differs (BLAS blocking,
+    pairwise vs sequential sums), which moves results by O(n * eps32) ~ 1e-5 relative;
+  GELU: rtol 1e-4 — the tanh approximation's constants are rounded differently.
+Shapes and broadcasting pairs are drawn by hypothesis.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+ELEMENTWISE = dict(rtol=1e-5, atol=1e-6)
+REDUCTION = dict(rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def tt(built_course):
+    """The reference modules, imported through the runtime as a grader would (every extension on)."""
+    saved = dict(os.environ)
+    os.environ.update(TINYTORCH_COURSE=str(built_course / "course.yml"), TINYTORCH_MODE="grading",
+                      TINYTORCH_REFERENCE=str(built_course / "build" / "reference"))
+    os.environ.pop("TINYTORCH_MODULE", None)
+
+    class Modules:
+        KNOWN = {"tensor", "activations", "layers", "losses", "autograd", "optimizers", "training", "dataloader"}
+
+        def __getattr__(self, name):
+            if name not in self.KNOWN:
+                raise AttributeError(name)
+            return importlib.import_module(f"tinytorch.{name}")
+
+    torch.set_num_threads(1)
+    yield Modules()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def arrays(shape):
+    return hnp.arrays(np.float32, shape, elements=st.floats(-10, 10, width=32))
+
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5)
+broadcastable = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4)
+
+
+def close(ours, theirs, **tol):
+    ours = ours.data if hasattr(ours, "data") and not isinstance(ours, np.ndarray) else ours
+    np.testing.assert_allclose(np.asarray(ours), theirs.detach().numpy(), **tol)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), shapes=broadcastable, op=st.sampled_from(["add", "sub", "mul", "div"]))
+def test_broadcasting_arithmetic(tt, data, shapes, op):
+    a = data.draw(arrays(shapes.input_shapes[0]))
+    b = data.draw(arrays(shapes.input_shapes[1]).filter(lambda x: np.all(np.abs(x) > 1e-2)))
+    ours = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y,
+            "mul": lambda x, y: x * y, "div": lambda x, y: x / y}[op]
+    Tensor = tt.tensor.Tensor
+    result = ours(Tensor(a), Tensor(b))
+    assert result.shape == tuple(np.broadcast_shapes(a.shape, b.shape))
+    close(result, ours(torch.tensor(a), torch.tensor(b)), **ELEMENTWISE)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+       n=st.integers(1, 6), k=st.integers(1, 6), m=st.integers(1, 6))
+def test_batched_matmul(tt, data, batch, n, k, m):
+    a = data.draw(arrays((*batch, n, k)))
+    b = data.draw(arrays((k, m)))
+    close(tt.tensor.Tensor(a) @ tt.tensor.Tensor(b), torch.tensor(a) @ torch.tensor(b), **REDUCTION)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), shape=shapes, op=st.sampled_from(["sum", "mean", "max"]), keepdims=st.booleans())
+def test_reductions_over_each_axis(tt, data, shape, op, keepdims):
+    a = data.draw(arrays(shape))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    ours = getattr(tt.tensor.Tensor(a), op)(axis=axis, keepdims=keepdims)
+    theirs = {"sum": lambda t: t.sum(dim=axis, keepdim=keepdims),
+              "mean": lambda t: t.mean(dim=axis, keepdim=keepdims),
+              "max": lambda t: t.amax(dim=axis, keepdim=keepdims)}[op](torch.tensor(a))
+    close(ours, theirs, **REDUCTION)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=2, max_dims=4, max_side=4))
+def test_views_reshape_and_transpose(tt, data, shape):
+    a = data.draw(arrays(shape))
+    t = tt.tensor.Tensor(a)
+    close(t.T, torch.tensor(a).permute(*reversed(range(a.ndim))), rtol=0, atol=0)
+    close(t.reshape(-1), torch.tensor(a).reshape(-1), rtol=0, atol=0)
+    assert np.shares_memory(t.reshape(-1).data, t.data) and np.shares_memory(t.T.data, t.data)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), shape=shapes)
+def test_exp_log(tt, data, shape):
+    a = data.draw(arrays(shape))
+    close(tt.tensor.Tensor(a).exp(), torch.tensor(a).exp(), **ELEMENTWISE)
+    positive = np.abs(a) + 0.1
+    close(tt.tensor.Tensor(positive).log(), torch.tensor(positive).log(), **ELEMENTWISE)
+
+
+ACTIVATIONS = {
+    "ReLU": (lambda m: m.ReLU(), torch.relu, ELEMENTWISE),
+    "Sigmoid": (lambda m: m.Sigmoid(), torch.sigmoid, ELEMENTWISE),
+    "Tanh": (lambda m: m.Tanh(), torch.tanh, ELEMENTWISE),
+    "GELU": (lambda m: m.GELU(), lambda t: torch.nn.functional.gelu(t, approximate="tanh"), dict(rtol=1e-4, atol=1e-5)),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), shape=shapes)
+def test_activations(tt, name, data, shape):
+    make, reference, tol = ACTIVATIONS[name]
+    a = data.draw(arrays(shape))
+    close(make(tt.activations)(tt.tensor.Tensor(a)), reference(torch.tensor(a)), **tol)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), shape=shapes, scale=st.sampled_from([1.0, 100.0, 1000.0]))
+def test_softmax_along_any_dim_even_for_huge_logits(tt, data, shape, scale):
+    a = data.draw(arrays(shape)) * np.float32(scale)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is expected
+        ours = tt.activations.Softmax(dim=dim)(tt.tensor.Tensor(a))
+    close(ours, torch.softmax(torch.tensor(a), dim=dim), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("x", [-1000.0, -88.8, 0.0, 88.8, 1000.0])
+def test_sigmoid_and_tanh_at_the_extremes(tt, x):
+    a = np.array([x], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        close(tt.activations.Sigmoid()(tt.tensor.Tensor(a)), torch.sigmoid(torch.tensor(a)), rtol=0, atol=1e-7)
+        close(tt.activations.Tanh()(tt.tensor.Tensor(a)), torch.tanh(torch.tensor(a)), rtol=0, atol=1e-7)
+
+
+# ---------------------------------------------------------------- gradients (05_autograd)
+
+def needs(tt, *modules):
+    from tito.course_dir import CourseDir
+
+    from conftest import REPO
+
+    authored = {m.split("_", 1)[1] for m in CourseDir(REPO).authored_modules()}
+    missing = [m for m in modules if m not in authored]
+    if missing:
+        pytest.skip(f"modules not authored yet: {missing}")
+
+
+def leaf(tt, array):
+    t = tt.tensor.Tensor(array.copy())
+    t.requires_grad = True
+    return t
+
+
+def torch_leaf(array):
+    return torch.tensor(array.copy(), requires_grad=True)
+
+
+BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / b}
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), shapes=broadcastable, op=st.sampled_from(sorted(BINARY)))
+def test_gradients_of_broadcasting_ops(tt, data, shapes, op):
+    needs(tt, "autograd")
+    a = data.draw(arrays(shapes.input_shapes[0]))
+    b = data.draw(arrays(shapes.input_shapes[1]).filter(lambda x: np.all(np.abs(x) > 0.5)))
+    out_shape = np.broadcast_shapes(a.shape, b.shape)
+    w = data.draw(arrays(out_shape))
+    x, y = leaf(tt, a), leaf(tt, b)
+    (BINARY[op](x, y) * tt.tensor.Tensor(w)).sum().backward()
+    tx, ty = torch_leaf(a), torch_leaf(b)
+    (BINARY[op](tx, ty) * torch.tensor(w)).sum().backward()
+    close(x.grad, tx.grad, **REDUCTION)
+    close(y.grad, ty.grad, rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), n=st.integers(1, 6), k=st.integers(1, 6), m=st.integers(1, 6))
+def test_gradients_of_a_two_layer_expression(tt, data, n, k, m):
+    """matmul, broadcasting bias, relu via max(0, .), exp, log, mean, reshape and transpose in one graph."""
+    needs(tt, "autograd")
+    a, w, b = data.draw(arrays((n, k))), data.draw(arrays((k, m))), data.draw(arrays((m,)))
+    x, W, B = leaf(tt, a), leaf(tt, w), leaf(tt, b)
+    h = (x @ W + B) * 0.1
+    out = (h.exp() + 1.0).log().T.reshape(-1).mean()
+    out.backward()
+    tx, tW, tB = torch_leaf(a), torch_leaf(w), torch_leaf(b)
+    th = (tx @ tW + tB) * 0.1
+    tout = (th.exp() + 1.0).log().T.reshape(-1).mean()
+    tout.backward()
+    close(out, tout, **REDUCTION)
+    for ours, theirs in ((x, tx), (W, tW), (B, tB)):
+        close(ours.grad, theirs.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_of_integer_indexing_with_repeats(tt):
+    needs(tt, "autograd")
+    a = np.arange(12, dtype=np.float32).reshape(4, 3)
+    rows, cols = np.array([0, 2, 0, 3]), np.array([1, 1, 1, 2])
+    x, tx = leaf(tt, a), torch_leaf(a)
+    (x[rows, cols] * tt.tensor.Tensor(np.array([1, 2, 3, 4], np.float32))).sum().backward()
+    (tx[rows, cols] * torch.tensor([1.0, 2, 3, 4])).sum().backward()
+    close(x.grad, tx.grad, rtol=0, atol=0)
+
+
+ACTIVATION_GRADS = {
+    "ReLU": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh,
+    "GELU": lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATION_GRADS))
+def test_activation_gradients(tt, name):
+    needs(tt, "autograd")
+    a = np.random.default_rng(1).standard_normal((5, 7)).astype(np.float32) * 3
+    a[a == 0] = 0.5
+    w = np.random.default_rng(2).standard_normal((5, 7)).astype(np.float32)
+    x, tx = leaf(tt, a), torch_leaf(a)
+    (getattr(tt.activations, name)()(x) * tt.tensor.Tensor(w)).sum().backward()
+    (ACTIVATION_GRADS[name](tx) * torch.tensor(w)).sum().backward()
+    close(x.grad, tx.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_softmax_gradient_along_dim_0(tt):
+    needs(tt, "autograd")
+    a = np.random.default_rng(3).standard_normal((4, 6)).astype(np.float32) * 5
+    w = np.random.default_rng(4).standard_normal((4, 6)).astype(np.float32)
+    x, tx = leaf(tt, a), torch_leaf(a)
+    (tt.activations.Softmax(dim=0)(x) * tt.tensor.Tensor(w)).sum().backward()
+    (torch.softmax(tx, dim=0) * torch.tensor(w)).sum().backward()
+    close(x.grad, tx.grad, rtol=1e-4, atol=1e-6)
+
+
+def test_gradients_match_central_differences_in_float64(tt):
+    """An independent check that needs no torch: d/dx of a composite scalar function."""
+    needs(tt, "autograd")
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 4))
+    w = rng.standard_normal((4, 2))
+
+    def f(values):
+        x = tt.tensor.Tensor(values, dtype=np.float64)
+        x.requires_grad = True
+        W = tt.tensor.Tensor(w, dtype=np.float64)
+        out = ((x @ W).exp().sum(axis=1) + 1.0).log().mean()
+        return x, out
+
+    x, out = f(a)
+    out.backward()
+    eps, numeric = 1e-6, np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        up, down = a.copy(), a.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        numeric[idx] = (float(f(up)[1].data) - float(f(down)[1].data)) / (2 * eps)
+    np.testing.assert_allclose(x.grad.data, numeric, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- layers and losses (03, 04)
+
+def test_linear_forward_and_gradients(tt):
+    needs(tt, "layers", "autograd")
+    rng = np.random.default_rng(6)
+    layer = tt.layers.Linear(5, 3, rng=rng)
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    out = layer(tt.tensor.Tensor(x))
+    W, b = torch_leaf(layer.weight.data), torch_leaf(layer.bias.data)
+    tout = torch.nn.functional.linear(torch.tensor(x), W.T, b)
+    close(out, tout, **REDUCTION)
+    out.sum().backward()
+    tout.sum().backward()
+    close(layer.weight.grad, W.grad, **REDUCTION)
+    close(layer.bias.grad, b.grad, **REDUCTION)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), n=st.integers(1, 8), c=st.integers(2, 8), scale=st.sampled_from([1.0, 30.0, 1000.0]))
+def test_cross_entropy_value_and_gradient(tt, data, n, c, scale):
+    needs(tt, "losses", "autograd")
+    logits = data.draw(arrays((n, c))) * np.float32(scale)
+    targets = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    x, tx = leaf(tt, logits), torch_leaf(logits)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss = tt.losses.CrossEntropyLoss()(x, targets)
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(targets))
+    close(loss, tloss, rtol=1e-5, atol=1e-4 * scale / 10)
+    loss.backward()
+    tloss.backward()
+    close(x.grad, tx.grad, rtol=1e-4, atol=1e-6)
+
+
+def test_mse_and_bce_values_and_gradients(tt):
+    needs(tt, "losses", "autograd")
+    rng = np.random.default_rng(7)
+    pred, target = rng.standard_normal((6, 3)).astype(np.float32), rng.standard_normal((6, 3)).astype(np.float32)
+    x, tx = leaf(tt, pred), torch_leaf(pred)
+    loss, tloss = tt.losses.MSELoss()(x, tt.tensor.Tensor(target)), torch.nn.functional.mse_loss(tx, torch.tensor(target))
+    loss.backward()
+    tloss.backward()
+    close(loss, tloss, **REDUCTION)
+    close(x.grad, tx.grad, **REDUCTION)
+    probs = rng.uniform(0.05, 0.95, (6, 3)).astype(np.float32)
+    labels = (rng.uniform(size=(6, 3)) > 0.5).astype(np.float32)
+    x, tx = leaf(tt, probs), torch_leaf(probs)
+    loss = tt.losses.BinaryCrossEntropyLoss()(x, tt.tensor.Tensor(labels))
+    tloss = torch.nn.functional.binary_cross_entropy(tx, torch.tensor(labels))
+    loss.backward()
+    tloss.backward()
+    close(loss, tloss, **REDUCTION)
+    close(x.grad, tx.grad, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- optimizers (06)
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1), dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2),
+     dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2)),
+    ("Adam", dict(lr=1e-2), dict(lr=1e-2)),
+    ("Adam", dict(lr=1e-2, weight_decay=1e-2), dict(lr=1e-2, weight_decay=1e-2)),
+    ("AdamW", dict(lr=1e-2, weight_decay=0.1), dict(lr=1e-2, weight_decay=0.1)),
+]
+
+
+@pytest.mark.parametrize("name, ours_kw, torch_kw", OPTIMIZERS)
+def test_optimizer_trajectories_match_torch(tt, name, ours_kw, torch_kw):
+    """50 steps on the same parameters and the same gradient sequence: float32 rounding only."""
+    needs(tt, "optimizers")
+    rng = np.random.default_rng(8)
+    start = [rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(3).astype(np.float32)]
+    ours = [tt.tensor.Tensor(a.copy()) for a in start]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in start]
+    opt = getattr(tt.optimizers, name)(ours, **ours_kw)
+    topt = getattr(torch.optim, name)(theirs, **torch_kw)
+    for _ in range(50):
+        grads = [rng.standard_normal(a.shape).astype(np.float32) for a in start]
+        for p, t, g in zip(ours, theirs, grads):
+            p.grad = tt.tensor.Tensor(g)
+            t.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, t in zip(ours, theirs):
+        close(p, t, rtol=1e-5, atol=1e-5)
