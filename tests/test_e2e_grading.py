@@ -29,6 +29,7 @@ PARTIAL = {
     "04_losses": ("mse", {"test-mse", "test-integration"}),
     "05_autograd": ("matmul", {"test-matmul", "test-integration"}),
     "06_optimizers": ("state-dict", {"test-state-dict", "test-integration"}),
+    "07_training": ("evaluate", {"test-evaluate", "test-integration"}),
     "08_dataloader": ("dataloader-iter", {"test-dataloader-iter", "test-integration"}),
 }
 

@@ -359,3 +359,40 @@ def test_optimizer_trajectories_match_torch(tt, name, ours_kw, torch_kw):
         topt.step()
     for p, t in zip(ours, theirs):
         close(p, t, rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------- training (07)
+
+def test_lr_schedules_match_torch(tt):
+    needs(tt, "training", "optimizers")
+    schedules = [
+        (lambda o: tt.training.StepLR(o, step_size=7, gamma=0.5), lambda o: torch.optim.lr_scheduler.StepLR(o, 7, 0.5)),
+        (lambda o: tt.training.CosineAnnealingLR(o, T_max=20, eta_min=1e-3),
+         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20, eta_min=1e-3)),
+    ]
+    for ours_make, torch_make in schedules:
+        p = tt.tensor.Tensor(np.zeros(3, np.float32))
+        opt = tt.optimizers.SGD([p], lr=0.1)
+        topt = torch.optim.SGD([torch.zeros(3, requires_grad=True)], lr=0.1)
+        ours, theirs = ours_make(opt), torch_make(topt)
+        for _ in range(30):
+            assert opt.lr == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+            ours.step()
+            theirs.step()
+
+
+def test_clip_grad_norm_matches_torch(tt):
+    needs(tt, "training")
+    rng = np.random.default_rng(9)
+    grads = [rng.standard_normal(s).astype(np.float32) * 3 for s in [(4, 5), (5,), (2, 3, 2)]]
+    params = [tt.tensor.Tensor(np.zeros_like(g)) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = tt.tensor.Tensor(g.copy())
+    tparams = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for p, g in zip(tparams, grads):
+        p.grad = torch.tensor(g.copy())
+    norm = tt.training.clip_grad_norm(params, max_norm=1.0)
+    tnorm = torch.nn.utils.clip_grad_norm_(tparams, max_norm=1.0)
+    assert norm == pytest.approx(float(tnorm), rel=1e-6)
+    for p, t in zip(params, tparams):
+        close(p.grad, t.grad, rtol=1e-6, atol=1e-7)
