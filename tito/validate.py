@@ -114,9 +114,9 @@ def validate_release(source_nb, release_nb, module_id: str) -> list[str]:
     return [f"{module_id} release: {p}" for p in problems]
 
 
-def _split_lines(nb, begin: str, end: str) -> tuple[list[str], set[str]]:
-    """(stripped lines inside begin/end regions, stripped lines outside them)."""
-    inside_lines, outside_lines = [], set()
+def _split_lines(nb, begin: str, end: str) -> tuple[list[str], str]:
+    """(stripped lines inside begin/end regions, all the notebook's text outside them)."""
+    inside_lines, outside_lines = [], []
     for cell in nb.cells:
         inside = False
         for line in cell.source.splitlines():
@@ -127,15 +127,16 @@ def _split_lines(nb, begin: str, end: str) -> tuple[list[str], set[str]]:
             elif inside:
                 inside_lines.append(line.strip())
             else:
-                outside_lines.add(line.strip())
-    return inside_lines, outside_lines
+                outside_lines.append(line.strip())
+    return inside_lines, " ".join(outside_lines)  # prose may wrap quoted code across lines
 
 
 def distinctive_lines(nb, begin: str, end: str, min_length: int = 12) -> list[str]:
     """Lines found only inside begin/end regions: what a leak check looks for elsewhere.
 
-    Short or comment lines, and lines that also appear outside the regions (`try:`,
-    `pass`, given scaffolding), cannot tell a leak from legitimate content."""
+    Short or comment lines, and lines whose text also appears outside the regions (`try:`,
+    `pass`, given scaffolding, code quoted in the prose), cannot tell a leak from legitimate
+    content."""
     inside, outside = _split_lines(nb, begin, end)
     return [line for line in inside
             if len(line) > min_length and not line.startswith("#") and line not in outside]
