@@ -89,7 +89,7 @@ def _sandbox_policy(cd: CourseDir, module: str, student: str) -> Path:
     policy = sandbox.Policy(
         workdir=str(cd.autograded(student, module)), writable=[str(store)],
         readable=[str(p) for p in prerequisite_references(cd, module)] + [str(cd.root / "course.yml")],
-        ipc_dir=str(_worker["ipc"]), uid=_worker["uid"], env=cd.grading_env(module, student))
+        ipc_dir=str(_worker["ipc"]), uid=_worker["uid"], parent_pid=os.getpid(), env=cd.grading_env(module, student))
     path = _worker["work"] / f"policy-{os.getpid()}.json"
     policy.save(path)
     return path

@@ -46,6 +46,7 @@ class Policy:
     readable: list[str] = field(default_factory=list)  # extra read-only paths (references, course.yml)
     ipc_dir: str = ""                                  # where the kernel's IPC sockets live
     uid: int | None = None                             # switch to this uid (grader running as root)
+    parent_pid: int | None = None                      # the grading worker: the sandbox dies with it
     env: dict = field(default_factory=dict)            # environment inside the sandbox
     limits: Limits = field(default_factory=Limits)
 
@@ -154,20 +155,23 @@ def launch_kernel(connection_file: str, extra: list[str]) -> None:
     log = os.open(Path(policy.ipc_dir) / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)  # the kernel's banner and crash messages go to the worker's log, not the TA's screen
     os.dup2(log, 2)
-    die_with_parent()
+    die_with_parent(policy.parent_pid)
     apply_limits(policy.limits)
     command = sandboxed_command(policy, argv)
     os.execvp(command[0], command)
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent_pid: int | None) -> None:
     """If the grading worker dies (a killed batch), the sandbox dies with it: the parent-death
-    signal survives exec into bwrap, whose --die-with-parent carries it to the kernel."""
+    signal survives exec into bwrap, whose --die-with-parent carries it to the kernel. A worker
+    that died before the signal was armed is caught by comparing the parent's pid."""
     import ctypes
     import signal
 
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        sys.exit("the grading worker is gone")
 
 
 def write_kernelspec(jupyter_dir: Path) -> Path:
