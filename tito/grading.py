@@ -51,7 +51,8 @@ class Outcome:
 _worker: dict = {}
 
 
-def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, notebook_timeout: float) -> None:
+def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, notebook_timeout: float,
+                 jobs: int) -> None:
     from nbgrader.apps import NbGraderAPI
     from sqlalchemy.exc import SAWarning
 
@@ -73,7 +74,17 @@ def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, note
         _worker.update(ipc=ipc, uid=sandbox.UID_BASE + os.getpid() % 1000)
     cfg = load_config(cd, **overrides)
     _worker.update(cd=cd, module=module_id, db=private, api=NbGraderAPI(config=cfg), sandboxed=sandboxed,
-                   work=work, notebook_timeout=notebook_timeout)
+                   work=work, notebook_timeout=notebook_timeout, kernel_env=kernel_environment(jobs))
+
+
+def kernel_environment(jobs: int) -> dict[str, str]:
+    """Performance settings for grading kernels (the sandbox starts from an empty environment):
+    BLAS threads shared out between parallel kernels instead of oversubscribing the cores, and
+    glibc malloc thresholds that stop NumPy timings swinging up to 3x (DESIGN.md §8)."""
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    env = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "1073741824",
+           "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    return {k: os.environ.get(k, v) for k, v in env.items()}
 
 
 def prerequisite_references(cd: CourseDir, module_id: str) -> list[Path]:
@@ -89,7 +100,8 @@ def _sandbox_policy(cd: CourseDir, module: str, student: str) -> Path:
     policy = sandbox.Policy(
         workdir=str(cd.autograded(student, module)), writable=[str(store)],
         readable=[str(p) for p in prerequisite_references(cd, module)] + [str(cd.root / "course.yml")],
-        ipc_dir=str(_worker["ipc"]), uid=_worker["uid"], parent_pid=os.getpid(), env=cd.grading_env(module, student))
+        ipc_dir=str(_worker["ipc"]), uid=_worker["uid"], parent_pid=os.getpid(),
+        env={**_worker["kernel_env"], **cd.grading_env(module, student)})
     path = _worker["work"] / f"policy-{os.getpid()}.json"
     policy.save(path)
     return path
@@ -228,7 +240,7 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
     bar = _progress(len(todo), progress)
     try:
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), initializer=_worker_init,
-                                 initargs=(str(cd.root), module_id, str(work), not unsafe, notebook_timeout)) as pool:
+                                 initargs=(str(cd.root), module_id, str(work), not unsafe, notebook_timeout, jobs)) as pool:
             futures = [pool.submit(_grade_in_worker, s) for s in todo]
             for future in as_completed(futures):
                 outcome = _collect(cd, module_id, future.result(), logs)
