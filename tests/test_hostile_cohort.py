@@ -265,3 +265,22 @@ def test_the_per_notebook_cap_stops_a_slow_notebook(tmp_path):
     assert slow_line.startswith("timed-out") and "per-notebook time cap" in slow_line, run.stdout
     full = sum(cohort.test_cells_of(source).values())
     assert scores(root) == {"slow": 0.0, "fine": full}
+
+
+def test_killing_the_grader_mid_notebook_leaves_no_kernel(tmp_path):
+    root, source, release = built(tmp_path / "course")
+    good = cohort.make_notebook(source, release, cohort.Profile("correct"))
+    cohort.write_submission(root, "sleeper", MODULE, attack_notebook(good, "import time\ntime.sleep(120)"))
+    proc = subprocess.Popen([sys.executable, "-m", "tito", "autograde", MODULE, "--no-progress"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any("ipykernel_launcher" in p for p in sandbox_processes(root)):
+        time.sleep(0.2)
+    assert any("ipykernel_launcher" in p for p in sandbox_processes(root)), "the kernel never started"
+    time.sleep(2)  # well inside the sleeping cell
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while sandbox_processes(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sandbox_processes(root) == []

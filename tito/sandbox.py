@@ -155,23 +155,27 @@ def launch_kernel(connection_file: str, extra: list[str]) -> None:
     log = os.open(Path(policy.ipc_dir) / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)  # the kernel's banner and crash messages go to the worker's log, not the TA's screen
     os.dup2(log, 2)
-    die_with_parent(policy.parent_pid)
     apply_limits(policy.limits)
-    command = sandboxed_command(policy, argv)
-    os.execvp(command[0], command)
+    supervise(sandboxed_command(policy, argv), policy.parent_pid)
 
 
-def die_with_parent(parent_pid: int | None) -> None:
-    """If the grading worker dies (a killed batch), the sandbox dies with it: the parent-death
-    signal survives exec into bwrap, whose --die-with-parent carries it to the kernel. A worker
-    that died before the signal was armed is caught by comparing the parent's pid."""
+def supervise(command: list[str], parent_pid: int | None) -> None:
+    """Run the sandbox as a child and stay as its supervisor.
+
+    jupyter_client starts this launcher in a new process group and kills the kernel by killing
+    that group, which reaches bwrap and the kernel too. If the grading worker dies instead (a
+    killed batch), the parent-death signal (armed here, in a process that never changes its
+    credentials, unlike bwrap) makes this supervisor kill the whole group."""
     import ctypes
     import signal
 
+    signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
     PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if parent_pid is not None and os.getppid() != parent_pid:
-        sys.exit("the grading worker is gone")
+        sys.exit("the grading worker is gone")  # it died before the signal was armed
+    child = subprocess.Popen(command)
+    sys.exit(child.wait())
 
 
 def write_kernelspec(jupyter_dir: Path) -> Path:
