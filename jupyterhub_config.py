@@ -1,16 +1,183 @@
-"""JupyterHub configuration for the TinyTorch course (placeholder).
+"""JupyterHub for the TinyTorch course: one file, two modes, chosen by environment.
 
-The hub is its own issue ("The course on a real JupyterHub"): DockerSpawner in production,
-a local-process spawner with one system user per student as the embedded default. Until it
-lands, this file only records the environment every student server must get so that the
-runtime finds the course file and exports land in the student's home.
+TINYTORCH_HUB_MODE=local (default, "embedded"): no Docker engine needed. `tito hub setup`
+  (run by scripts/main.sh) prepares TINYTORCH_HUB_ROOT (default /srv/tinytorch); `tito hub start`
+  runs this file. Students and instructors are real system users (distinct uids, which is what
+  nbgrader's exchange relies on), logging in with their passwords (PAM); servers are started
+  by LocalProcessSpawner from the student environment built by docker/singleuser/install.sh.
+
+TINYTORCH_HUB_MODE=docker (production): SystemUserSpawner (DockerSpawner) runs the
+  single-user image from docker/ as the student's own uid, with per-user home volumes, the
+  exchange volume and CPU/memory limits. See docker/README.md.
+
+Both modes: the nbgrader exchange, the groups nbgrader-tinytorch (students) and
+formgrade-tinytorch (instructors, TAs), formgrader as the hub service `tinytorch` run by the
+grader account, and idle culling. Formgrader opens as a top-level page at
+/services/tinytorch/formgrader: single-user servers keep JupyterHub's CSP
+`frame-ancestors 'none'` (no iframes across the hub's origin), see docs/hub.md.
+
+Settings (environment):
+  TINYTORCH_HUB_IP / TINYTORCH_HUB_PORT     public address (default 127.0.0.1:8000)
+  TINYTORCH_AUTHENTICATOR   pam (local default) | dummy (tests; loopback only) | any
+                            JupyterHub authenticator entry point or class (github, generic-oauth,
+                            ltiauthenticator.lti13.auth.LTI13Authenticator, ...),
+                            configured further in TINYTORCH_HUB_EXTRA_CONFIG
+  TINYTORCH_HUB_EXTRA_CONFIG  a Python config file loaded last (OAuth client ids and the like)
+  TINYTORCH_CULL_TIMEOUT    seconds of inactivity before a server is stopped (default 3600)
+  TINYTORCH_MEM_LIMIT / TINYTORCH_CPU_LIMIT   per-student limits (docker mode; default 2G / 1.0)
 """
+import ipaddress
+import json
 import os
+import sys
+from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by JupyterHub)
 
-c.Spawner.environment = {
-    "TINYTORCH_COURSE": os.environ.get("TINYTORCH_COURSE", "/srv/tinytorch/course.yml"),
-    "TINYTORCH_MODE": "student",
-    "TINYTORCH_REFERENCE": os.environ.get("TINYTORCH_REFERENCE", "/srv/tinytorch/provided"),
+COURSE = "tinytorch"
+GRADER = os.environ.get("TINYTORCH_GRADER", f"{COURSE}-grader")
+REPO = Path(__file__).resolve().parent
+MODE = os.environ.get("TINYTORCH_HUB_MODE", "local")
+ROOT = Path(os.environ.get("TINYTORCH_HUB_ROOT", "/srv/tinytorch"))
+IP = os.environ.get("TINYTORCH_HUB_IP", "127.0.0.1")
+PORT = int(os.environ.get("TINYTORCH_HUB_PORT", "8000"))
+AUTH = os.environ.get("TINYTORCH_AUTHENTICATOR", "pam")
+SERVICE_PORT = int(os.environ.get("TINYTORCH_FORMGRADER_PORT", "9999"))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def roster() -> dict:
+    path = ROOT / "roster.json"
+    return json.loads(path.read_text()) if path.exists() else {"instructors": [], "students": []}
+
+
+# --- network --------------------------------------------------------------------------
+c.JupyterHub.bind_url = f"http://{IP}:{PORT}"
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(os.environ.get("TINYTORCH_HUB_API_PORT", "8081"))
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('TINYTORCH_PROXY_API_PORT', '8001')}"
+_chp = REPO / ".hub-node" / "node_modules" / ".bin" / "configurable-http-proxy"
+c.ConfigurableHTTPProxy.command = [str(_chp) if _chp.exists() else "configurable-http-proxy"]
+c.JupyterHub.db_url = f"sqlite:///{ROOT / 'state' / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(ROOT / "state" / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(ROOT / "state" / "jupyterhub.pid")
+
+# --- who may log in ---------------------------------------------------------------------
+people = roster()
+if AUTH == "dummy":
+    if not is_loopback(IP):
+        sys.exit(f"jupyterhub_config.py: refusing to start: dummy authentication on {IP}, a non-loopback "
+                 "address, would let anyone log in as anyone. Use TINYTORCH_AUTHENTICATOR=pam or OAuth.")
+    c.JupyterHub.authenticator_class = "dummy"
+    c.DummyAuthenticator.password = os.environ.get("TINYTORCH_DUMMY_PASSWORD", "")
+    c.Authenticator.allow_all = True
+elif AUTH == "pam":
+    c.JupyterHub.authenticator_class = "pam"
+    c.PAMAuthenticator.open_sessions = False
+else:
+    c.JupyterHub.authenticator_class = AUTH
+if AUTH != "dummy":
+    c.Authenticator.allowed_users = set(people["instructors"]) | set(people["students"])
+c.Authenticator.admin_users = set()
+
+# --- groups and roles (nbgrader's JupyterHub conventions) ------------------------------
+c.JupyterHub.load_groups = {
+    f"formgrade-{COURSE}": {"users": people["instructors"]},
+    f"nbgrader-{COURSE}": {"users": people["students"]},
 }
+c.JupyterHub.load_roles = [
+    {"name": f"formgrade-{COURSE}", "groups": [f"formgrade-{COURSE}"],
+     "scopes": [f"access:services!service={COURSE}", "list:services", f"read:services!service={COURSE}"]},
+    {"name": f"nbgrader-{COURSE}", "groups": [f"nbgrader-{COURSE}"],
+     "scopes": ["list:services", f"read:services!service={COURSE}"]},
+    # A student's server asks the hub which nbgrader-<course> groups its owner is in (assignment list).
+    {"name": "server", "scopes": ["users:activity!user", "access:servers!user",
+                                  "read:users:name!user", "read:users:groups!user"]},
+    {"name": "idle-culler", "services": ["idle-culler"],
+     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+]
+
+# --- student servers --------------------------------------------------------------------
+student_env = {
+    "TINYTORCH_COURSE": str(ROOT / "course.yml") if MODE == "local" else "/srv/tinytorch/course.yml",
+    "TINYTORCH_MODE": "student",
+    "TINYTORCH_REFERENCE": str(ROOT / "provided") if MODE == "local" else "/srv/tinytorch/provided",
+    "TINYTORCH_EXCHANGE": str(ROOT / "exchange") if MODE == "local" else "/srv/nbgrader/exchange",
+    "MALLOC_MMAP_THRESHOLD_": "33554432",
+    "MALLOC_TRIM_THRESHOLD_": "1073741824",
+}
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 60
+
+if MODE == "local":
+    bin_dir = ROOT / "student-env" / "bin"
+    c.JupyterHub.spawner_class = "localprocess"
+    c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
+    c.Spawner.env_keep = ["LANG", "LC_ALL"]  # nothing of the hub's own environment (its venv) leaks in
+    c.Spawner.environment = {**student_env, "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin"}
+elif MODE == "docker":
+    from dockerspawner import SystemUserSpawner
+
+    image = os.environ.get("TINYTORCH_SINGLEUSER_IMAGE", "tinytorch/singleuser:latest")
+    c.JupyterHub.spawner_class = SystemUserSpawner
+    # Start as root so the image's start script can create the student's account and home,
+    # then drop to the student's own uid for good (docker/singleuser/start.sh).
+    c.SystemUserSpawner.run_as_root = True
+    c.JupyterHub.hub_ip = "0.0.0.0"  # containers reach the hub API over the Docker network
+    c.JupyterHub.hub_connect_ip = os.environ.get("TINYTORCH_HUB_CONNECT_IP", "hub")
+    c.DockerSpawner.network_name = os.environ.get("TINYTORCH_DOCKER_NETWORK", "tinytorch")
+    c.DockerSpawner.image = image
+    c.DockerSpawner.allowed_images = {"TinyTorch": image}
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.environment = student_env
+    # The student's own host home (SystemUserSpawner's default) plus the shared exchange volume.
+    c.SystemUserSpawner.host_homedir_format_string = os.environ.get("TINYTORCH_HOMES", "/home") + "/{username}"
+    c.DockerSpawner.volumes = {os.environ.get("TINYTORCH_EXCHANGE_VOLUME", "tinytorch-exchange"):
+                               "/srv/nbgrader/exchange",
+                               os.environ.get("TINYTORCH_STUDENT_FILES", "/srv/tinytorch/public"):
+                               {"bind": "/srv/tinytorch", "mode": "ro"}}
+    c.DockerSpawner.mem_limit = os.environ.get("TINYTORCH_MEM_LIMIT", "2G")
+    c.DockerSpawner.cpu_limit = float(os.environ.get("TINYTORCH_CPU_LIMIT", "1.0"))
+else:
+    sys.exit(f"jupyterhub_config.py: TINYTORCH_HUB_MODE={MODE!r}: expected local or docker")
+
+# --- formgrader: the grader account's server, as a hub service --------------------------
+grader_home = ROOT / "grader" if MODE == "local" else Path(f"/home/{GRADER}")
+grader_python_bin = ROOT / "grader-env" / "bin" if MODE == "local" else Path(sys.executable).parent
+c.JupyterHub.services = [
+    {
+        "name": COURSE,
+        "display": True,
+        "url": f"http://127.0.0.1:{SERVICE_PORT}",
+        "command": [str(grader_python_bin / "jupyterhub-singleuser"), "--ServerApp.terminals_enabled=True"],
+        "user": GRADER,
+        "cwd": str(grader_home / "course"),
+        "oauth_no_confirm": True,
+        "environment": {
+            "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+            "HOME": str(grader_home),
+            "PATH": f"{grader_python_bin}:/usr/bin:/bin",
+            "TINYTORCH_EXCHANGE": student_env["TINYTORCH_EXCHANGE"],
+            # formgrader's autograde button runs student code in the grading sandbox (tito.sandbox)
+            "TINYTORCH_GRADING_KERNEL": os.environ.get("TINYTORCH_GRADING_KERNEL", "python3"),
+        },
+    },
+    {
+        "name": "idle-culler",
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                    f"--timeout={os.environ.get('TINYTORCH_CULL_TIMEOUT', '3600')}"],
+    },
+]
+
+extra = os.environ.get("TINYTORCH_HUB_EXTRA_CONFIG")
+if extra:
+    load_subconfig(extra)  # noqa: F821 (provided by traitlets)

@@ -15,6 +15,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
                             "[0-9][0-9]_*.py", ".jupytext*"]
 
 c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", "/srv/nbgrader/exchange")
+# exchange/<course_id>/{inbound,outbound,feedback}: one exchange can serve several courses
+# (students see their courses through the hub groups nbgrader-<course_id>).
+c.Exchange.path_includes_course = True
 
 # Release: stubs students see in place of solutions.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

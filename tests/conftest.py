@@ -45,3 +45,26 @@ def module_ids() -> list[str]:
     from tito.course_dir import CourseDir
 
     return CourseDir(REPO).authored_modules()
+
+
+@pytest.fixture(scope="session")
+def hub(built_course, tmp_path_factory):
+    """A running embedded hub (tests/hub_harness.py): students tt-alice, tt-bob, instructor tt-prof,
+    01_tensor released. Skipped where it cannot run (not root, no proxy); in CI that is a failure."""
+    from hub_harness import INSTRUCTOR, OTHER, STUDENT, Hub, missing_requirements
+
+    why = missing_requirements()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    root = Path(os.environ.get("TINYTORCH_TEST_HUB_ROOT") or tmp_path_factory.mktemp("hub"))
+    course = tmp_path_factory.mktemp("hubcourse") / "course"
+    shutil.copytree(built_course, course)
+    h = Hub(root=root, course=course)
+    try:
+        h.prepare(students=[STUDENT, OTHER], instructors=[INSTRUCTOR])
+        h.start()
+        yield h
+    finally:
+        h.cleanup()

@@ -12,6 +12,7 @@
   tito status                   what is built, submitted, graded
   tito doctor                   check this machine can run the course
   tito demo                     build, grade a simulated cohort, print the grade table
+  tito hub setup|adduser|release|start   the embedded JupyterHub (see docs/hub.md)
 """
 from __future__ import annotations
 
@@ -123,6 +124,32 @@ def _cmd_demo(cd, args):
     demo(cd, jobs=args.jobs)
 
 
+def _cmd_hub(cd, args):
+    from . import hub
+
+    root = Path(args.root) if args.root else hub.hub_root()
+    if args.action == "setup":
+        created = hub.setup(cd, root, demo=args.demo)
+        print(f"hub setup: ready in {root}")
+        _print_logins(created)
+    elif args.action == "adduser":
+        for name in args.names:
+            password = sys.stdin.readline().strip() if args.password_stdin else None
+            _print_logins({name: hub.add_user(root, name, instructor=args.instructor, password=password)}
+                          if not args.password_stdin else {})
+        print("hub adduser: restart the hub for group changes to take effect")
+    elif args.action == "release":
+        for module in args.names:
+            hub.release(root, module)
+    elif args.action == "start":
+        hub.start(root, args.ip, args.port)
+
+
+def _print_logins(created: dict) -> None:
+    for name, password in created.items():
+        print(f"  login: {name:16s} password: {password}   (shown once)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tito", description="Run the TinyTorch course (over nbgrader).")
     p.add_argument("--course-dir", help="course folder (default: the one containing the working directory)")
@@ -161,6 +188,15 @@ def parser() -> argparse.ArgumentParser:
     add("doctor", _cmd_doctor, "check this machine can run the course")
     add("demo", _cmd_demo, "build, grade a simulated cohort, print the grade table").add_argument(
         "--jobs", "-j", type=int, default=2)
+    s = add("hub", _cmd_hub, "the embedded JupyterHub: setup, adduser, release, start")
+    s.add_argument("action", choices=["setup", "adduser", "release", "start"])
+    s.add_argument("names", nargs="*", help="user names (adduser) or module ids (release)")
+    s.add_argument("--root", help="hub folder (default $TINYTORCH_HUB_ROOT or /srv/tinytorch)")
+    s.add_argument("--demo", action="store_true", help="setup: create demo instructor and student accounts")
+    s.add_argument("--instructor", action="store_true", help="adduser: an instructor (formgrader access)")
+    s.add_argument("--password-stdin", action="store_true", help="adduser: read the password from stdin")
+    s.add_argument("--ip", default=os.environ.get("TINYTORCH_HUB_IP", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("TINYTORCH_HUB_PORT", "8000")))
     return p
 
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the student environment into the Python environment of PYTHON.
+#
+#   install.sh PYTHON RUNTIME_DIR
+#
+# One script, three users: docker/singleuser/Dockerfile runs it while building the image,
+# `tito hub setup` runs it for the embedded hub's student environment, and
+# tests/test_docker.py replays it in a fresh virtual environment and inspects the result.
+set -euo pipefail
+PYTHON=$1
+RUNTIME_DIR=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+# pip, minus the "Location '...' is ignored" lines that a configured but absent local index prints.
+pip_install() {
+  "$PYTHON" -m pip install --quiet "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+}
+pip_install --upgrade pip
+pip_install -r "$HERE/requirements.txt"
+# A regular (not editable) install: the runtime is copied into site-packages, so the
+# student environment never points back into the course checkout.
+pip_install --no-deps "$RUNTIME_DIR"
+
+# Students get the assignment list and validate button; the instructor parts of
+# nbgrader (formgrader, create-assignment, course list) are switched off.
+# Locked too, so that a student cannot switch them back on from JupyterLab's extension manager.
+INSTRUCTOR_PLUGINS=(@jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list)
+for action in disable lock; do
+  "$PYTHON" -m jupyter labextension "$action" --level=sys_prefix "${INSTRUCTOR_PLUGINS[@]}" 2>&1 \
+    | { grep -v -e "^Starting with JupyterLab 4.1" -e "^Disabl" -e "^Lock" || true; }
+done
+"$PYTHON" -m jupyter server extension disable --sys-prefix \
+    nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list >/dev/null 2>&1
+# The students' nbgrader configuration: exchange location and hub-group course lookup.
+PREFIX=$("$PYTHON" -c 'import sys; print(sys.prefix)')
+install -D -m 0644 "$HERE/nbgrader_config.py" "$PREFIX/etc/jupyter/nbgrader_config.py"
+echo "install.sh: student environment ready in $("$PYTHON" -c 'import sys; print(sys.prefix)')"

@@ -1,0 +1,297 @@
+"""The embedded hub: JupyterHub on this machine, one system user per student.
+
+`tito hub setup` prepares everything `jupyterhub_config.py` expects (as root):
+
+  <root>/student-env/     the students' Python (docker/singleuser/install.sh, same as the image)
+  <root>/course.yml       what student runtimes read; <root>/provided/ the references course.yml
+                          lists under provided_references (normally none)
+  <root>/exchange/        nbgrader's exchange (1777: students are told apart by uid)
+  <root>/grader/course/   the grader account's private course folder (sources, gradebook, submissions)
+  <root>/state/           hub database, cookie secret (root only)
+  <root>/roster.json      who is an instructor and who is a student (read by jupyterhub_config.py)
+
+The course checkout itself becomes readable only by root and the staff group (grader and
+instructors): students are real users of this machine and must not read `source/`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course_dir import CourseDir, CourseError
+
+COURSE_ID = "tinytorch"
+DEFAULT_ROOT = "/srv/tinytorch"
+REPO = Path(__file__).resolve().parent.parent
+DEMO_INSTRUCTORS = ["tt-instructor"]
+DEMO_STUDENTS = ["tt-student1", "tt-student2"]
+
+
+def grader_account() -> str:
+    """The system user that runs formgrader and owns the course's grading files."""
+    return os.environ.get("TINYTORCH_GRADER", f"{COURSE_ID}-grader")
+
+
+def hub_root() -> Path:
+    return Path(os.environ.get("TINYTORCH_HUB_ROOT", DEFAULT_ROOT))
+
+
+@dataclass
+class Roster:
+    instructors: list[str] = field(default_factory=list)
+    students: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path) -> "Roster":
+        path = root / "roster.json"
+        return cls(**json.loads(path.read_text())) if path.exists() else cls()
+
+    def save(self, root: Path) -> None:
+        (root / "roster.json").write_text(json.dumps({"instructors": sorted(set(self.instructors)),
+                                                      "students": sorted(set(self.students))}, indent=1))
+
+
+def _run(*cmd: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        raise CourseError("the embedded hub creates one system user per student: run `tito hub` as root")
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def ensure_user(name: str, home: Path | None = None, password: str | None = None,
+                groups: list[str] = ()) -> bool:
+    """Create a system user with a private home (0700); True if it was created now."""
+    created = not _user_exists(name)
+    if created:
+        args = ["useradd", "--create-home", "--shell", "/bin/bash"]
+        if home:
+            args += ["--home-dir", str(home)]
+        _run(*args, name)
+    elif home and pwd.getpwnam(name).pw_dir != str(home):
+        home.mkdir(parents=True, exist_ok=True)
+        _run("usermod", "--home", str(home), name)
+    for g in groups:
+        _run("usermod", "--append", "--groups", g, name)
+    os.chmod(pwd.getpwnam(name).pw_dir, 0o700)
+    if password is not None:
+        _run("chpasswd", input=f"{name}:{password}\n")
+    return created
+
+
+def remove_user(name: str) -> None:
+    if _user_exists(name):
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        _run("userdel", "--remove", name)
+
+
+def _fingerprint(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for top in paths:
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()
+                                                    and "__pycache__" not in p.parts and ".egg-info" not in str(p))
+        for f in files:
+            h.update(str(f.relative_to(top.parent)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _python_for_everyone() -> str:
+    """A Python interpreter that every user of this machine may run (pyenv under /root is not one)."""
+    base = Path(sys.base_prefix)
+    if all(os.stat(p).st_mode & 0o001 for p in (base, *base.parents)):
+        return str(base / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}")
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    raise CourseError(f"the Python in {base} is not readable by other users and no system python3 exists")
+
+
+def _venv(path: Path, stamp: str, install) -> Path:
+    """A virtual environment at path, (re)installed by install(python) when stamp changed."""
+    marker = path / ".tinytorch-stamp"
+    if marker.exists() and marker.read_text() == stamp:
+        return path
+    print(f"hub: installing {path.name} ...", flush=True)
+    if not (path / "bin" / "python").exists():
+        _run(_python_for_everyone(), "-m", "venv", str(path))
+    install(str(path / "bin" / "python"))
+    marker.write_text(stamp)
+    return path
+
+
+def build_student_env(root: Path) -> Path:
+    """The students' Python, installed by the same script as the Docker image."""
+    script = REPO / "docker" / "singleuser" / "install.sh"
+    runtime = REPO / "tinytorch_runtime"
+    stamp = _fingerprint(script.parent, runtime / "src", runtime / "pyproject.toml")
+    return _venv(root / "student-env", stamp, lambda python: subprocess.run(
+        ["bash", str(script), python, str(runtime)], check=True))
+
+
+def build_grader_env(root: Path) -> Path:
+    """The grader account's Python: the student environment's packages plus tito (formgrader stays on)."""
+    runtime = REPO / "tinytorch_runtime"
+    stamp = _fingerprint(REPO / "docker" / "singleuser" / "requirements.txt", runtime / "src",
+                         REPO / "tito", REPO / "pyproject.toml")
+
+    def install(python: str) -> None:
+        pip = [python, "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "-r", str(REPO / "docker" / "singleuser" / "requirements.txt")], check=True)
+        subprocess.run([*pip, str(runtime), str(REPO)], check=True)
+
+    return _venv(root / "grader-env", stamp, install)
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    if src.exists():
+        shutil.copytree(src, dst, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+
+
+def install_grader_course(cd: CourseDir, root: Path) -> Path:
+    """Copy the course into the grader's private folder; grades and submissions already there stay."""
+    course = root / "grader" / "course"
+    course.mkdir(parents=True, exist_ok=True)
+    for name in ("course.yml", "nbgrader_config.py"):
+        shutil.copy2(cd.root / name, course / name)
+    for folder in ("source", "release", "build/reference"):
+        _copy_tree(cd.root / folder, course / folder)
+    return course
+
+
+def publish_student_files(cd: CourseDir, root: Path) -> None:
+    """course.yml and the provided references: the only course files students may read."""
+    shutil.copy2(cd.root / "course.yml", root / "course.yml")
+    os.chmod(root / "course.yml", 0o644)
+    provided = root / "provided" / "tinytorch"
+    shutil.rmtree(provided, ignore_errors=True)
+    provided.mkdir(parents=True)
+    course = cd.course
+    for module_id in course.provided_references:
+        name = module_id.split("_", 1)[1]
+        ref = cd.root / "build" / "reference" / "tinytorch" / f"{name}.py"
+        if not ref.exists():
+            raise CourseError(f"{module_id} is a provided reference but {ref} is missing: run `tito build`")
+        shutil.copy2(ref, provided / ref.name)
+    for folder, _, files in os.walk(root / "provided"):
+        os.chmod(folder, 0o755)
+        for f in files:
+            os.chmod(Path(folder) / f, 0o644)
+
+
+def _chown_tree(top: Path, user: str) -> None:
+    info = pwd.getpwnam(user)
+    for folder, _, files in os.walk(top):
+        os.chown(folder, info.pw_uid, info.pw_gid)
+        for f in files:
+            os.chown(Path(folder) / f, info.pw_uid, info.pw_gid)
+
+
+def make_checkout_private(cd: CourseDir) -> None:
+    """Students are users of this machine: nobody but the checkout's owner and group may enter it."""
+    mode = cd.root.stat().st_mode & 0o777
+    if mode & 0o007:
+        os.chmod(cd.root, mode & ~0o007)
+        print(f"hub: {cd.root} was open to every user of this machine (solutions!); now {oct(mode & ~0o007)}")
+
+
+def install_grader_kernel(root: Path) -> None:
+    """The grading sandbox kernelspec, where the grader's formgrader (nbgrader in-process) finds it."""
+    from .sandbox import write_kernelspec
+
+    jupyter_dir = root / "grader" / ".local" / "share" / "jupyter"
+    write_kernelspec(jupyter_dir)
+
+
+def setup(cd: CourseDir, root: Path, demo: bool = False) -> dict[str, str]:
+    """Prepare the embedded hub; returns {user: password} for accounts created now."""
+    _require_root()
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o755)
+    ensure_user(grader_account(), home=root / "grader")
+    _run("passwd", "--lock", grader_account())  # the grader account never logs in; it runs the formgrader service
+    make_checkout_private(cd)
+    build_student_env(root)
+    build_grader_env(root)
+    publish_student_files(cd, root)
+    exchange = root / "exchange"
+    exchange.mkdir(exist_ok=True)
+    os.chmod(exchange, 0o1777)
+    state = root / "state"
+    state.mkdir(exist_ok=True)
+    os.chmod(state, 0o700)
+    install_grader_course(cd, root)
+    install_grader_kernel(root)
+    _chown_tree(root / "grader", grader_account())
+    passwords: dict[str, str] = {}
+    if demo:
+        roster = Roster.load(root)
+        for name in DEMO_INSTRUCTORS + DEMO_STUDENTS:
+            if not _user_exists(name):
+                passwords[name] = add_user(root, name, instructor=name in DEMO_INSTRUCTORS, roster=roster)
+        roster.save(root)
+    return passwords
+
+
+def add_user(root: Path, name: str, instructor: bool = False, password: str | None = None,
+             roster: Roster | None = None) -> str:
+    """A login for the hub: a system user with a password, in the roster as instructor or student."""
+    _require_root()
+    own_roster = roster is None
+    roster = roster or Roster.load(root)
+    password = password or secrets.token_urlsafe(9)
+    ensure_user(name, password=password)
+    (roster.instructors if instructor else roster.students).append(name)
+    if own_roster:
+        roster.save(root)
+    return password
+
+
+def run_as_grader(root: Path, *args: str) -> None:
+    """Run `python -m <args>` as the grader account in its course folder, with the grader's Python."""
+    course = root / "grader" / "course"
+    python = root / "grader-env" / "bin" / "python"
+    env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(root / "grader"),
+           "TINYTORCH_EXCHANGE": str(root / "exchange"), "LANG": "C.UTF-8"}
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    subprocess.run([runuser, "-u", grader_account(), "--", str(python), "-m", *args], cwd=course, env=env,
+                   check=True)
+
+
+def release(root: Path, module_id: str) -> None:
+    """Put a module in the grader's gradebook (formgrader lists and grades from it) and release it."""
+    run_as_grader(root, "nbgrader", "generate_assignment", module_id, "--force", "--log-level=WARN")
+    run_as_grader(root, "tito", "release", module_id)
+
+
+def hub_environment(root: Path, ip: str, port: int) -> dict[str, str]:
+    return {**os.environ, "TINYTORCH_HUB_ROOT": str(root), "TINYTORCH_HUB_IP": ip,
+            "TINYTORCH_HUB_PORT": str(port), "TINYTORCH_HUB_MODE": "local"}
+
+
+def start(root: Path, ip: str, port: int) -> None:
+    """Run JupyterHub in the foreground with the course's jupyterhub_config.py."""
+    _require_root()
+    if not (root / "student-env" / "bin" / "jupyterhub-singleuser").exists():
+        raise CourseError(f"{root} is not set up: run `tito hub setup` first")
+    command = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(REPO / "jupyterhub_config.py")]
+    os.chdir(root / "state")
+    os.execve(command[0], command, hub_environment(root, ip, port))
