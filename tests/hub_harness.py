@@ -23,8 +23,9 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 KEEP = {"student-env", "grader-env"}
-GRADER = "tt-test-grader"  # not the real hub's grader account: tests may run beside a live hub
-os.environ["TINYTORCH_GRADER"] = GRADER
+# Not the real hub's grader account: tests may run beside a live hub. A caller that set its own
+# (benchmarks/hub_load.py, running beside the tests) keeps it.
+GRADER = os.environ.setdefault("TINYTORCH_GRADER", "tt-test-grader")
 STUDENT, OTHER, INSTRUCTOR = "tt-alice", "tt-bob", "tt-prof"
 
 
@@ -127,12 +128,25 @@ class Hub:
         assert r.status_code == 302, f"login of {user} failed: {r.status_code}"
         return s
 
-    def as_user(self, user: str, *cmd: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
+    def spawn(self, session: requests.Session, user: str, timeout: float = 120) -> None:
+        """Start the user's server through the hub API (cookie auth + XSRF header) and wait until ready."""
+        headers = {"X-XSRFToken": session.cookies.get("_xsrf", path="/hub/") or ""}
+        r = session.post(f"{self.url}/hub/api/users/{user}/server", headers=headers, timeout=60)
+        assert r.status_code in (201, 202, 400), (r.status_code, r.text)  # 400: already running
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = session.get(f"{self.url}/hub/api/users/{user}", headers=headers, timeout=30).json()
+            if model.get("servers", {}).get("", {}).get("ready"):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{user}'s server was not ready in {timeout} s:\n{self.log_tail()}")
+
+    def as_user(self, user: str, *cmd: str, check: bool = False, cwd: str = "/", **kw) -> subprocess.CompletedProcess:
         """Run a command as that system user (a login shell's environment, minimal PATH)."""
         env = {"PATH": f"{self.root / 'student-env' / 'bin'}:/usr/bin:/bin", "HOME": f"/home/{user}",
                "TINYTORCH_EXCHANGE": str(self.root / "exchange"), "LANG": "C.UTF-8"}
         return subprocess.run(["/usr/sbin/runuser", "-u", user, "--", *cmd], capture_output=True, text=True,
-                              env=env, cwd="/", check=check, **kw)
+                              env=env, cwd=cwd, check=check, **kw)
 
 
 def new_password() -> str:

@@ -280,6 +280,9 @@ def release(root: Path, module_id: str) -> None:
     """Put a module in the grader's gradebook (formgrader lists and grades from it) and release it."""
     run_as_grader(root, "nbgrader", "generate_assignment", module_id, "--force", "--log-level=WARN")
     run_as_grader(root, "tito", "release", module_id)
+    # Sticky inbound: a student may add a submission but never rename or delete another's.
+    inbound = root / "exchange" / COURSE_ID / "inbound"
+    os.chmod(inbound, inbound.stat().st_mode | 0o1000)
 
 
 def hub_environment(root: Path, ip: str, port: int) -> dict[str, str]:

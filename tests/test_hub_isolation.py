@@ -1,0 +1,119 @@
+"""Isolation on the embedded hub: students are separate system users, and nothing of one
+student or of the instructors is reachable by another student through the filesystem, the
+exchange, the hub API or another user's server URL. Also: dummy auth never leaves loopback."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from hub_harness import GRADER, INSTRUCTOR, OTHER, REPO, STUDENT
+
+NO_HUB_AUTH = ["--Authenticator.plugin_class=nbgrader.auth.NoAuthPlugin", "--course=tinytorch"]
+
+
+@pytest.fixture(scope="module")
+def bob_submitted(hub) -> Path:
+    """tt-bob fetches and submits 01_tensor with the student environment's nbgrader; his folder in inbound."""
+    home = Path(f"/home/{OTHER}")
+    for step in (["fetch_assignment", "01_tensor"], ["submit", "01_tensor"]):
+        r = hub.as_user(OTHER, "nbgrader", *step, *NO_HUB_AUTH, cwd=str(home))
+        assert r.returncode == 0, r.stdout + r.stderr
+    hub.as_user(OTHER, "/bin/sh", "-c", f"echo bob-secret > {home}/secret.txt", check=True)
+    inbound = hub.root / "exchange" / "tinytorch" / "inbound"
+    (submission,) = [p for p in inbound.iterdir() if p.name.startswith(f"{OTHER}+01_tensor+")]
+    return submission
+
+
+def denied(result: subprocess.CompletedProcess) -> bool:
+    out = result.stderr + result.stdout
+    return result.returncode != 0 and ("Permission denied" in out or "Operation not permitted" in out)
+
+
+def test_students_are_distinct_system_users(hub):
+    uids = {hub.as_user(u, "id", "-u", check=True).stdout.strip() for u in (STUDENT, OTHER, INSTRUCTOR, GRADER)}
+    assert len(uids) == 4 and "0" not in uids
+
+
+def test_a_student_cannot_read_another_students_home(hub, bob_submitted):
+    assert denied(hub.as_user(STUDENT, "ls", f"/home/{OTHER}"))
+    assert denied(hub.as_user(STUDENT, "cat", f"/home/{OTHER}/secret.txt"))
+    assert denied(hub.as_user(STUDENT, "cat", f"/home/{OTHER}/tinytorch/01_tensor/01_tensor.ipynb"))
+    assert hub.as_user(OTHER, "cat", f"/home/{OTHER}/secret.txt").stdout.strip() == "bob-secret"
+
+
+def test_a_student_cannot_find_read_or_replace_another_submission(hub, bob_submitted):
+    inbound = bob_submitted.parent
+    assert denied(hub.as_user(STUDENT, "ls", str(inbound)))  # cannot list who submitted what
+    r = hub.as_user(STUDENT, "nbgrader", "list", "--inbound", *NO_HUB_AUTH)
+    assert OTHER not in r.stdout + r.stderr
+    # Even knowing the random folder name, alice can neither read nor replace nor remove it.
+    notebook = bob_submitted / "01_tensor.ipynb"
+    assert denied(hub.as_user(STUDENT, "cat", str(notebook)))
+    assert denied(hub.as_user(STUDENT, "ls", str(bob_submitted)))
+    assert denied(hub.as_user(STUDENT, "cp", "/etc/hostname", str(notebook)))
+    assert denied(hub.as_user(STUDENT, "mv", str(bob_submitted), str(inbound / f"{STUDENT}+stolen")))
+    assert denied(hub.as_user(STUDENT, "rm", "-rf", str(bob_submitted)))
+    assert notebook.exists()
+    # The instructors' side still collects it (the grader reads through the inbound folder's group).
+    r = subprocess.run(["/usr/sbin/runuser", "-u", GRADER, "--", "cat", str(notebook)], capture_output=True)
+    assert r.returncode == 0 and b"cells" in r.stdout
+
+
+def test_a_student_cannot_reach_the_course_grader_or_gradebook(hub):
+    grader_home = hub.root / "grader"
+    assert denied(hub.as_user(STUDENT, "ls", str(grader_home)))
+    assert denied(hub.as_user(STUDENT, "cat", str(grader_home / "course" / "gradebook.db")))
+    assert denied(hub.as_user(STUDENT, "cat", str(hub.course / "source/01_tensor/01_tensor.py")))
+    # The student environment has the runtime but no course sources or references.
+    env = hub.root / "student-env"
+    assert not list(env.rglob("01_tensor.py")) and not list(env.rglob("reference"))
+
+
+def test_hub_api_and_server_urls_are_per_user(hub, bob_submitted):
+    alice = hub.login(STUDENT)
+    bob = hub.login(OTHER)
+    hub.spawn(bob, OTHER)
+    assert bob.get(f"{hub.url}/user/{OTHER}/lab", timeout=60).status_code == 200  # OAuth: bob's own server
+    assert bob.get(f"{hub.url}/user/{OTHER}/api/contents/secret.txt", timeout=60).status_code == 200
+    base = hub.url
+    assert alice.get(f"{base}/hub/api/users/{OTHER}", timeout=30).status_code in (403, 404)
+    assert alice.get(f"{base}/hub/api/users/{STUDENT}", timeout=30).status_code == 200
+    r = alice.post(f"{base}/hub/api/users/{OTHER}/server", timeout=30,
+                   headers={"X-XSRFToken": alice.cookies.get("_xsrf", "")})
+    assert r.status_code in (403, 404)
+    # Bob's server URL: the hub's OAuth refuses alice a token for it.
+    assert alice.get(f"{base}/user/{OTHER}/lab", timeout=60).status_code == 403
+    r = alice.get(f"{base}/user/{OTHER}/api/contents/secret.txt", timeout=60)
+    assert r.status_code == 403 and "bob-secret" not in r.text
+
+
+def test_a_student_cannot_reach_formgrader(hub):
+    alice = hub.login(STUDENT)
+    r = alice.get(f"{hub.url}/services/tinytorch/formgrader", timeout=60)
+    assert r.status_code == 403, r.status_code
+    assert "Manage Assignments" not in r.text
+    r = alice.get(f"{hub.url}/services/tinytorch/formgrader/api/assignments", timeout=60)
+    assert r.status_code == 403
+    prof = hub.login(INSTRUCTOR)
+    assert prof.get(f"{hub.url}/services/tinytorch/formgrader", timeout=60).status_code == 200
+    # The grader account cannot log in at all (locked, not in the roster).
+    page = requests.get(f"{hub.url}/hub/login", timeout=30)
+    assert page.status_code == 200
+    hub.passwords.setdefault(GRADER, "whatever")
+    with pytest.raises(AssertionError):
+        hub.login(GRADER)
+    hub.passwords.pop(GRADER)
+
+
+def test_dummy_authentication_refuses_a_public_address(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "TINYTORCH_AUTHENTICATOR": "dummy", "TINYTORCH_HUB_IP": "0.0.0.0",
+           "TINYTORCH_HUB_ROOT": str(tmp_path)}
+    (tmp_path / "state").mkdir()
+    r = subprocess.run([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(REPO / "jupyterhub_config.py")],
+                       cwd=tmp_path / "state", env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "refusing to start: dummy authentication on 0.0.0.0" in r.stdout + r.stderr
