@@ -167,8 +167,9 @@ c.JupyterHub.services = [
             "HOME": str(grader_home),
             "PATH": f"{grader_python_bin}:/usr/bin:/bin",
             "TINYTORCH_EXCHANGE": student_env["TINYTORCH_EXCHANGE"],
-            # formgrader's autograde button runs student code in the grading sandbox (tito.sandbox)
-            "TINYTORCH_GRADING_KERNEL": os.environ.get("TINYTORCH_GRADING_KERNEL", "python3"),
+            # formgrader's autograde button runs student code in the grading sandbox (tito.sandbox),
+            # whose kernel talks over IPC sockets in this folder (nbgrader_config.py)
+            "TINYTORCH_FORMGRADER_SANDBOX": str(grader_home / ".tito-sandbox"),
         },
     },
     {

@@ -27,10 +27,21 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = int(os.environ.get("TINYTORCH_CELL_TIMEOUT", "60"))
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = os.environ.get("TINYTORCH_GRADING_KERNEL", "python3")
+# Formgrader's autograde button (the hub's grader service) grades in the same sandbox as
+# `tito autograde`: the hub sets TINYTORCH_FORMGRADER_SANDBOX to a private folder for the
+# kernel's IPC sockets (a sandboxed kernel has no network, not even loopback).
+FORMGRADER_SANDBOX = os.environ.get("TINYTORCH_FORMGRADER_SANDBOX")
+if FORMGRADER_SANDBOX:
+    c.Execute.kernel_name = "tinytorch-sandbox"
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = os.path.join(FORMGRADER_SANDBOX, "kernel")
+    c.SandboxPolicy.enabled = True
+    c.SandboxPolicy.ipc_dir = FORMGRADER_SANDBOX
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 30
 # nbgrader's default autograde steps, plus a cap on characters per output (LimitOutput counts lines).
 c.Autograde.autograde_preprocessors = [
+    "tito.preprocessors.SandboxPolicy",
     "nbgrader.preprocessors.Execute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

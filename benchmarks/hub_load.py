@@ -272,7 +272,26 @@ def hub_log_figures(log: Path | None) -> tuple[list[float], list[float]]:
     return starts, stops
 
 
-def report(args, students: list[Student], wall: float, end: float, hub: Hub, load: tuple) -> int:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> float:
+    """CPU seconds this machine spent busy since boot (all processes, not only this test's)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / TICK  # minus idle and iowait
+
+
+def process_cpu(pid: int) -> tuple[float, float]:
+    """(own, reaped children) CPU seconds of a process: the hub and the servers it has reaped."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
+
+
+def report(args, students: list[Student], wall: float, end: float, hub: Hub, load: tuple,
+           cpu: dict[str, float]) -> int:
     failed = [st for st in students if not st.done]
     lines = [
         "",
@@ -280,7 +299,9 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
         f"(arrivals every {args.ramp / max(1, len(students) - 1):.2f} s), "
         f"peak concurrent servers {peak_concurrency(students, end)}, deadline {args.deadline:g} s"
         + (f", extra config {args.extra_config}" if args.extra_config else ""),
-        f"load average 1 min: {load[0]:.2f} before, {load[1]:.2f} after",
+        f"load average 1 min: {load[0]:.2f} before, {load[1]:.2f} after; CPU seconds during the load phase: "
+        f"machine {cpu['machine']:.0f}, hub {cpu['hub']:.0f}, stopped servers and their kernels {cpu['servers']:.0f} "
+        f"({cpu['servers'] / max(1, len(students)):.2f} per student)",
         "",
         f"{'seconds':<34}{'p50':>7}  {'p95':>7}  {'max':>7}",
     ]
@@ -357,6 +378,7 @@ def main() -> int:
               f"(log {hub.log})", flush=True)
 
         load_before = os.getloadavg()[0]
+        machine0, (hub0, servers0) = machine_cpu(), process_cpu(hub.process.pid)
         begin = time.monotonic() + 0.5
         step = args.ramp / max(1, len(names) - 1)
         students = [Student(n, hub.passwords[n], begin + i * step) for i, n in enumerate(names)]
@@ -370,12 +392,14 @@ def main() -> int:
                 th.join(0.5)
         run.stop_now.set()
         end = time.monotonic()
+        hub1, servers1 = process_cpu(hub.process.pid)
+        cpu = {"machine": machine_cpu() - machine0, "hub": hub1 - hub0, "servers": servers1 - servers0}
         for st in students:
             if not st.done and not st.error:
                 st.error = "deadline passed"
         last = max((st.span[1] for st in students if st.span and st.span[1] != math.inf), default=end)
         wall = (last if all(st.done for st in students) else end) - begin
-        return report(args, students, wall, end, hub, (load_before, os.getloadavg()[0]))
+        return report(args, students, wall, end, hub, (load_before, os.getloadavg()[0]), cpu)
     except KeyboardInterrupt:
         print("hub_load: interrupted; stopping the hub and removing its users", flush=True)
         return 130

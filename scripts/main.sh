@@ -1,7 +1,28 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: set up, build the course, grade a demo cohort, print the grades.
+# The main job on a fresh machine: set up, build the course, and start the course hub on the
+# embedded default (JupyterHub on a loopback URL, one system user per student; needs root).
+# Demo accounts are created on the first run and their passwords printed once.
+#   TINYTORCH_HUB_ROOT (default /srv/tinytorch), TINYTORCH_HUB_PORT (default 8000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  echo "main.sh: the embedded hub creates one system user per student and must run as root." >&2
+  echo "         Without root, 'bash scripts/setup.sh && .venv/bin/tito demo' grades a simulated cohort." >&2
+  exit 2
+fi
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-tito demo
+tito build
+tito hub setup --demo
+tito hub release 01_tensor
+port=${TINYTORCH_HUB_PORT:-8000}
+cat <<MSG
+
+  TinyTorch hub: http://127.0.0.1:${port}/
+    students log in as tt-student1 / tt-student2, open Nbgrader > Assignment List, fetch 01_tensor
+    the instructor logs in as tt-instructor; formgrader: http://127.0.0.1:${port}/services/tinytorch/formgrader
+    (passwords above, shown once; set a new one with: echo NEWPASS | tito hub adduser NAME --password-stdin)
+  Stop with Ctrl-C. More: docs/hub.md
+
+MSG
+exec tito hub start --port "$port"

@@ -21,3 +21,12 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "setup: WARNING: install bubblewrap (e.g. apt-get install bubblewrap) for sandboxed grading" >&2
   fi
 fi
+# The hub's proxy (configurable-http-proxy) from npm, into .hub-node/ (used by jupyterhub_config.py).
+if [ ! -x .hub-node/node_modules/.bin/configurable-http-proxy ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix .hub-node configurable-http-proxy@4.6.3 >/dev/null
+    echo "setup: installed configurable-http-proxy for the hub"
+  else
+    echo "setup: WARNING: npm is missing; the hub needs configurable-http-proxy (apt-get install npm)" >&2
+  fi
+fi

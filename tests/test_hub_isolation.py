@@ -7,21 +7,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import requests
 
 from hub_harness import GRADER, INSTRUCTOR, OTHER, REPO, STUDENT
 
 NO_HUB_AUTH = ["--Authenticator.plugin_class=nbgrader.auth.NoAuthPlugin", "--course=tinytorch"]
+# Bob's notebook also tries to read instructor files when it is graded.
+SNOOP = """import os
+for p in ['../../../source/01_tensor/01_tensor.py', '../../../gradebook.db', '../../../../.bash_history',
+          os.path.expanduser('~/course/gradebook.db')]:
+    try:
+        open(p, 'rb').read(1); print('SNOOP-READ', p)
+    except OSError as e:
+        print('SNOOP-DENIED', p, type(e).__name__)
+"""
+ADD_CELL = ("import nbformat, sys; nb = nbformat.read(sys.argv[1], 4); "
+            "nb.cells.insert(0, nbformat.v4.new_code_cell(sys.argv[2])); nbformat.write(nb, sys.argv[1])")
 
 
 @pytest.fixture(scope="module")
 def bob_submitted(hub) -> Path:
     """tt-bob fetches and submits 01_tensor with the student environment's nbgrader; his folder in inbound."""
     home = Path(f"/home/{OTHER}")
-    for step in (["fetch_assignment", "01_tensor"], ["submit", "01_tensor"]):
-        r = hub.as_user(OTHER, "nbgrader", *step, *NO_HUB_AUTH, cwd=str(home))
-        assert r.returncode == 0, r.stdout + r.stderr
+    r = hub.as_user(OTHER, "nbgrader", "fetch_assignment", "01_tensor", *NO_HUB_AUTH, cwd=str(home))
+    assert r.returncode == 0, r.stdout + r.stderr
+    hub.as_user(OTHER, "python", "-c", ADD_CELL, f"{home}/tinytorch/01_tensor/01_tensor.ipynb", SNOOP, check=True)
+    r = hub.as_user(OTHER, "nbgrader", "submit", "01_tensor", *NO_HUB_AUTH, cwd=str(home))
+    assert r.returncode == 0, r.stdout + r.stderr
     hub.as_user(OTHER, "/bin/sh", "-c", f"echo bob-secret > {home}/secret.txt", check=True)
     inbound = hub.root / "exchange" / "tinytorch" / "inbound"
     (submission,) = [p for p in inbound.iterdir() if p.name.startswith(f"{OTHER}+01_tensor+")]
@@ -117,3 +131,20 @@ def test_dummy_authentication_refuses_a_public_address(tmp_path):
                        cwd=tmp_path / "state", env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "refusing to start: dummy authentication on 0.0.0.0" in r.stdout + r.stderr
+
+
+def test_formgrader_grades_in_the_sandbox(hub, bob_submitted):
+    """The instructor's autograde button (formgrader's API) runs bob's code where the course,
+    the gradebook and the grader's home do not exist."""
+    prof = hub.login(INSTRUCTOR)
+    base = f"{hub.url}/services/tinytorch/formgrader"
+    assert prof.get(base, timeout=60).status_code == 200  # OAuth into the service; sets its _xsrf cookie
+    headers = {"X-XSRFToken": prof.cookies.get("_xsrf", path="/services/tinytorch/") or ""}
+    r = prof.post(f"{base}/api/assignment/01_tensor/collect", headers=headers, timeout=120)
+    assert r.status_code == 200 and r.json()["success"], r.text
+    r = prof.post(f"{base}/api/submission/01_tensor/{OTHER}/autograde", headers=headers, timeout=300)
+    assert r.status_code == 200 and r.json()["success"], r.text
+    graded = hub.root / "grader" / "course" / "autograded" / OTHER / "01_tensor" / "01_tensor.ipynb"
+    outputs = "".join(o.get("text", "") for c in nbformat.read(graded, 4).cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert outputs.count("SNOOP-DENIED") == 4 and "SNOOP-READ" not in outputs, outputs

@@ -94,14 +94,21 @@ def prerequisite_references(cd: CourseDir, module_id: str) -> list[Path]:
     return [cd.reference_dir / "tinytorch" / f"{m.name}.py" for m in course.modules[:index]]
 
 
-def _sandbox_policy(cd: CourseDir, module: str, student: str) -> Path:
+def sandbox_policy(cd: CourseDir, module: str, student: str, ipc_dir: Path, uid: int | None,
+                   kernel_env: dict[str, str]) -> sandbox.Policy:
+    """What the grading kernel of one student's notebook may see: its own folders, the course file and
+    the references of earlier modules."""
     store = cd.graded_exports(student)
     store.mkdir(parents=True, exist_ok=True)
-    policy = sandbox.Policy(
+    return sandbox.Policy(
         workdir=str(cd.autograded(student, module)), writable=[str(store)],
         readable=[str(p) for p in prerequisite_references(cd, module)] + [str(cd.root / "course.yml")],
-        ipc_dir=str(_worker["ipc"]), uid=_worker["uid"], parent_pid=os.getpid(),
-        env={**_worker["kernel_env"], **cd.grading_env(module, student)})
+        ipc_dir=str(ipc_dir), uid=uid, parent_pid=os.getpid(),
+        env={**kernel_env, **cd.grading_env(module, student)})
+
+
+def _sandbox_policy(cd: CourseDir, module: str, student: str) -> Path:
+    policy = sandbox_policy(cd, module, student, _worker["ipc"], _worker["uid"], _worker["kernel_env"])
     path = _worker["work"] / f"policy-{os.getpid()}.json"
     policy.save(path)
     return path

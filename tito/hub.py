@@ -218,7 +218,7 @@ def install_grader_kernel(root: Path) -> None:
     from .sandbox import write_kernelspec
 
     jupyter_dir = root / "grader" / ".local" / "share" / "jupyter"
-    write_kernelspec(jupyter_dir)
+    write_kernelspec(jupyter_dir, python=str(root / "grader-env" / "bin" / "python"))
 
 
 def setup(cd: CourseDir, root: Path, demo: bool = False) -> dict[str, str]:

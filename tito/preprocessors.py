@@ -1,8 +1,11 @@
 """nbgrader preprocessors the course adds (configured in nbgrader_config.py)."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Bool, Integer, Unicode
 
 
 class CapOutput(NbGraderPreprocessor):
@@ -28,3 +31,28 @@ class CapOutput(NbGraderPreprocessor):
                 output.evalue = self._cut(output.get("evalue", ""))
                 output.traceback = [self._cut(line) for line in output.get("traceback", [])[-50:]]
         return cell, resources
+
+
+class SandboxPolicy(NbGraderPreprocessor):
+    """Autograde started outside `tito autograde` (formgrader's button in the grader's server):
+    before nbgrader's Execute starts the `tinytorch-sandbox` kernel, describe the sandbox for this
+    student's notebook, exactly as tito's grading workers do. Off unless configured
+    (nbgrader_config.py switches it on when TINYTORCH_FORMGRADER_SANDBOX names an IPC folder)."""
+
+    enabled = Bool(False).tag(config=True)
+    ipc_dir = Unicode("", help="folder for the kernel's IPC sockets and the policy file").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from . import grading, sandbox
+        from .course_dir import CourseDir
+
+        cd = CourseDir(Path(self.config.CourseDirectory.root or os.getcwd()))
+        ipc = Path(self.ipc_dir)
+        ipc.mkdir(parents=True, exist_ok=True)
+        info = resources["nbgrader"]
+        policy = grading.sandbox_policy(cd, info["assignment"], info["student"], ipc, None,
+                                        grading.kernel_environment(1))
+        path = ipc / "policy.json"
+        policy.save(path)
+        os.environ[sandbox.POLICY_ENV] = str(path)
+        return nb, resources

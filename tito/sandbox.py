@@ -178,11 +178,12 @@ def supervise(command: list[str], parent_pid: int | None) -> None:
     sys.exit(child.wait())
 
 
-def write_kernelspec(jupyter_dir: Path) -> Path:
-    """The `tinytorch-sandbox` kernelspec under jupyter_dir/kernels (put jupyter_dir on JUPYTER_PATH)."""
+def write_kernelspec(jupyter_dir: Path, python: str | None = None) -> Path:
+    """The `tinytorch-sandbox` kernelspec under jupyter_dir/kernels (put jupyter_dir on JUPYTER_PATH);
+    `python` is the interpreter of the grading environment (default: this one)."""
     folder = jupyter_dir / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "tito.sandbox", "-f", "{connection_file}"],
+    spec = {"argv": [python or sys.executable, "-m", "tito.sandbox", "-f", "{connection_file}"],
             "display_name": "TinyTorch grading sandbox", "language": "python",
             "interrupt_mode": "message", "metadata": {"debugger": False}}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))

@@ -11,5 +11,5 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", "/srv/nbgrader/exchange")
 c.Exchange.path_includes_course = True
 c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
-# Submissions readable by the student and the instructors' group only (see tinytorch_runtime/exchange.py).
+# Submission folders open to the student and the instructors' group only (tinytorch_runtime/exchange.py).
 c.ExchangeFactory.submit = "tinytorch_runtime.exchange.PrivateSubmit"
