@@ -64,7 +64,11 @@ def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, note
     private = work / f"worker-{os.getpid()}.db"
     with sqlite3.connect(cd.gradebook) as live, sqlite3.connect(private) as copy:
         live.backup(copy)  # a consistent snapshot even while the coordinator writes
-    overrides = {"CourseDirectory.db_url": db_url(private)}
+    # The worker writes each kernel's sandbox policy itself (SandboxPolicy is for formgrader's button).
+    overrides = {"CourseDirectory.db_url": db_url(private), "SandboxPolicy.enabled": False,
+                 "Execute.kernel_name": os.environ.get("TINYTORCH_GRADING_KERNEL", "python3"),
+                 "KernelManager.transport": "tcp",
+                 "KernelManager.ip": "127.0.0.1"}
     if sandboxed:
         ipc = work / f"ipc-{os.getpid()}"
         ipc.mkdir()
