@@ -1,0 +1,84 @@
+"""jupyterhub_config.py read the way JupyterHub reads it, in both modes (no hub started)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+LOAD = """
+import json, sys
+from traitlets.config.loader import PyFileConfigLoader
+c = PyFileConfigLoader('jupyterhub_config.py', path=sys.argv[1]).load_config()
+def plain(v):
+    if isinstance(v, (set, tuple)): return sorted(plain(x) for x in v)
+    if isinstance(v, dict): return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, list): return [plain(x) for x in v]
+    return v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)
+print(json.dumps({s: {k: plain(v) for k, v in c[s].items()} for s in c}))
+"""
+
+
+def load(tmp_path: Path, **env: str) -> dict:
+    roster = {"instructors": ["ada"], "students": ["bo", "cy"]}
+    (tmp_path / "roster.json").write_text(json.dumps(roster))
+    proc = subprocess.run([sys.executable, "-c", LOAD, str(REPO)], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "TINYTORCH_HUB_ROOT": str(tmp_path), **env})
+    if proc.returncode != 0:
+        raise AssertionError(proc.stderr + proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def test_embedded_mode(tmp_path):
+    c = load(tmp_path)
+    hub = c["JupyterHub"]
+    assert hub["bind_url"] == "http://127.0.0.1:8000" and hub["spawner_class"] == "localprocess"
+    assert hub["authenticator_class"] == "pam" and c["Authenticator"]["allowed_users"] == ["ada", "bo", "cy"]
+    assert hub["load_groups"] == {"formgrade-tinytorch": {"users": ["ada"]},
+                                  "nbgrader-tinytorch": {"users": ["bo", "cy"]}}
+    roles = {r["name"]: r for r in hub["load_roles"]}
+    assert "access:services!service=tinytorch" in roles["formgrade-tinytorch"]["scopes"]
+    assert not any(s.startswith("access:services") for s in roles["nbgrader-tinytorch"]["scopes"])
+    services = {s["name"]: s for s in hub["services"]}
+    grader = services["tinytorch"]
+    assert grader["user"] == "tinytorch-grader" and grader["url"].startswith("http://127.0.0.1:")
+    assert "TINYTORCH_FORMGRADER_SANDBOX" in grader["environment"]
+    assert "jupyterhub_idle_culler" in " ".join(services["idle-culler"]["command"])
+    spawner = c["Spawner"]
+    assert spawner["cmd"] == [str(tmp_path / "student-env/bin/jupyterhub-singleuser")]
+    assert spawner["environment"]["TINYTORCH_MODE"] == "student"
+    assert "VIRTUAL_ENV" not in spawner["env_keep"] and "PATH" not in spawner["env_keep"]
+    # The hub's anti-framing policy is never relaxed (formgrader opens as a page of its own).
+    assert "frame-ancestors" not in json.dumps(c)
+
+
+def test_production_mode(tmp_path):
+    pytest.importorskip("dockerspawner")
+    c = load(tmp_path, TINYTORCH_HUB_MODE="docker", TINYTORCH_AUTHENTICATOR="github")
+    assert c["JupyterHub"]["spawner_class"].endswith("SystemUserSpawner'>")
+    assert c["SystemUserSpawner"]["run_as_root"] is True
+    docker = c["DockerSpawner"]
+    assert docker["allowed_images"] == {"TinyTorch": "tinytorch/singleuser:latest"}
+    assert docker["volumes"]["tinytorch-exchange"] == "/srv/nbgrader/exchange"
+    assert docker["mem_limit"] == "2G" and docker["cpu_limit"] == 1.0
+    assert c["JupyterHub"]["authenticator_class"] == "github"
+
+
+def test_unknown_mode_and_public_dummy_are_refused(tmp_path):
+    for env, message in (({"TINYTORCH_HUB_MODE": "kubernetes"}, "expected local or docker"),
+                         ({"TINYTORCH_AUTHENTICATOR": "dummy", "TINYTORCH_HUB_IP": "10.0.0.5"},
+                          "refusing to start: dummy authentication on 10.0.0.5")):
+        with pytest.raises(AssertionError, match=message):
+            load(tmp_path, **env)
+    assert load(tmp_path, TINYTORCH_AUTHENTICATOR="dummy")["JupyterHub"]["authenticator_class"] == "dummy"
+
+
+def test_tito_hub_start_needs_setup(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tito", "hub", "start", "--root", str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "not set up: run `tito hub setup` first" in proc.stderr or "as root" in proc.stderr
