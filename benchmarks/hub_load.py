@@ -50,10 +50,9 @@ os.environ["TINYTORCH_GRADER"] = "tt-load-grader"
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+import hub_harness  # noqa: E402
 import requests  # noqa: E402
 import websocket  # noqa: E402  (websocket-client, a dependency of jupyter_server)
-
-import hub_harness  # noqa: E402
 from hub_harness import Hub, missing_requirements  # noqa: E402
 
 CODE = "import tinytorch_runtime, numpy; print(numpy.ones(3).sum())"
@@ -145,7 +144,7 @@ class Run:
         kernel_id = r.json()["id"]
         ws_url = f"{server.replace('http://', 'ws://', 1)}api/kernels/{kernel_id}/channels"
         ws = websocket.create_connection(ws_url, header=[f"Authorization: {token['Authorization']}"],
-                                         timeout=self.remaining(10))
+                                         timeout=self.remaining(60))
         try:
             session = uuid.uuid4().hex
             self.kernel_info(ws, session)
@@ -299,9 +298,9 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
         f"(arrivals every {args.ramp / max(1, len(students) - 1):.2f} s), "
         f"peak concurrent servers {peak_concurrency(students, end)}, deadline {args.deadline:g} s"
         + (f", extra config {args.extra_config}" if args.extra_config else ""),
-        f"load average 1 min: {load[0]:.2f} before, {load[1]:.2f} after; CPU seconds during the load phase: "
-        f"machine {cpu['machine']:.0f}, hub {cpu['hub']:.0f}, stopped servers and their kernels {cpu['servers']:.0f} "
-        f"({cpu['servers'] / max(1, len(students)):.2f} per student)",
+        (f"load average 1 min: {load[0]:.2f} before, {load[1]:.2f} after; CPU seconds during the load phase: "
+         f"machine {cpu['machine']:.0f}, hub {cpu['hub']:.0f}, stopped servers and their kernels "
+         f"{cpu['servers']:.0f} ({cpu['servers'] / max(1, len(students)):.2f} per student)"),
         "",
         f"{'seconds':<34}{'p50':>7}  {'p95':>7}  {'max':>7}",
     ]
@@ -359,6 +358,10 @@ def main() -> int:
     why = missing_requirements()
     if why:
         sys.exit(f"hub_load: {why}")
+    root = args.root.resolve()
+    if root.exists() and any(root.iterdir()) and \
+            not any((root / name).exists() for name in ("student-env", "state", "roster.json")):
+        sys.exit(f"hub_load: {root} is not empty and not a hub folder: the hub's preparation empties it")
 
     def terminate(signum, frame):
         raise KeyboardInterrupt
@@ -366,7 +369,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, terminate)
     names = [f"{args.prefix}{i:02d}" for i in range(1, args.users + 1)]
     scratch = Path(tempfile.mkdtemp(prefix="hub-load-"))
-    hub = Hub(root=args.root.resolve(), course=scratch / "course")
+    hub = Hub(root=root, course=scratch / "course")
     run: Run | None = None
     try:
         t = time.monotonic()

@@ -10,6 +10,9 @@ set -euo pipefail
 PYTHON=$1
 RUNTIME_DIR=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
+# `jupyter <sub>` runs the first jupyter-<sub> on PATH: make it this environment's, not the caller's.
+BIN=$(cd "$(dirname "$PYTHON")" && pwd)
+export PATH="$BIN:$PATH"
 
 # pip, minus the "Location '...' is ignored" lines that a configured but absent local index prints.
 pip_install() {
@@ -26,10 +29,10 @@ pip_install --no-deps "$RUNTIME_DIR"
 # Locked too, so that a student cannot switch them back on from JupyterLab's extension manager.
 INSTRUCTOR_PLUGINS=(@jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list)
 for action in disable lock; do
-  "$PYTHON" -m jupyter labextension "$action" --level=sys_prefix "${INSTRUCTOR_PLUGINS[@]}" 2>&1 \
+  "$BIN/jupyter" labextension "$action" --level=sys_prefix "${INSTRUCTOR_PLUGINS[@]}" 2>&1 \
     | { grep -v -e "^Starting with JupyterLab 4.1" -e "^Disabl" -e "^Lock" || true; }
 done
-"$PYTHON" -m jupyter server extension disable --sys-prefix \
+"$BIN/jupyter" server extension disable --sys-prefix \
     nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list >/dev/null 2>&1
 # The students' nbgrader configuration: exchange location and hub-group course lookup.
 PREFIX=$("$PYTHON" -c 'import sys; print(sys.prefix)')
