@@ -144,7 +144,7 @@ class Run:
         kernel_id = r.json()["id"]
         ws_url = f"{server.replace('http://', 'ws://', 1)}api/kernels/{kernel_id}/channels"
         ws = websocket.create_connection(ws_url, header=[f"Authorization: {token['Authorization']}"],
-                                         timeout=self.remaining(60))
+                                         timeout=self.remaining(90))  # > the server's kernel_info_timeout
         try:
             session = uuid.uuid4().hex
             self.kernel_info(ws, session)
@@ -264,11 +264,12 @@ def peak_concurrency(students: list[Student], end: float) -> int:
     return peak
 
 
-def hub_log_figures(log: Path | None) -> tuple[list[float], list[float]]:
+def hub_log_figures(log: Path | None) -> tuple[list[float], list[float], int]:
+    """The hub's own start and stop durations, and how often a server waited in vain for a new kernel."""
     text = log.read_text(errors="replace") if log and log.exists() else ""
     starts = [float(x) for x in re.findall(r"User \S+ took ([\d.]+) seconds to start", text)]
     stops = [float(x) for x in re.findall(r"User \S+ server took ([\d.]+) seconds to stop", text)]
-    return starts, stops
+    return starts, stops, text.count("Timeout waiting for kernel_info reply")
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -311,9 +312,12 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
         lines.append(f"{labels[key]:<34}{fmt([st.times[key] for st in students if key in st.times])}")
     both = [st.times["kernel"] + st.times["cell"] for st in students if "cell" in st.times]
     lines.append(f"{'execute (kernel + cell)':<34}{fmt(both)}")
-    starts, stops = hub_log_figures(hub.log)
+    starts, stops, late_kernels = hub_log_figures(hub.log)
     lines.append(f"{'hub log: took .. to start':<34}{fmt(starts)}")
     lines.append(f"{'hub log: took .. to stop':<34}{fmt(stops)}")
+    if late_kernels:
+        lines.append(f"server log: {late_kernels} x 'Timeout waiting for kernel_info reply' (the websocket opened "
+                     "only after the server's 60 s kernel_info_timeout)")
     lines += ["", f"total wall time {wall:.1f} s (first arrival .. last student done)",
               f"succeeded {len(students) - len(failed)}/{len(students)}, failures {len(failed)}"]
     by_stage: dict[str, list[Student]] = {}

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,10 @@ def hub(built_course, tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    root = Path(os.environ.get("TINYTORCH_TEST_HUB_ROOT") or tmp_path_factory.mktemp("hub"))
+    # Not under pytest's tmp folder: that is private to root, and students must reach student-env/.
+    keep = os.environ.get("TINYTORCH_TEST_HUB_ROOT")
+    root = Path(keep or tempfile.mkdtemp(prefix="tinytorch-hub-"))
+    root.chmod(0o755)
     course = tmp_path_factory.mktemp("hubcourse") / "course"
     shutil.copytree(built_course, course)
     h = Hub(root=root, course=course)
@@ -68,3 +72,5 @@ def hub(built_course, tmp_path_factory):
         yield h
     finally:
         h.cleanup()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)

@@ -226,6 +226,10 @@ def setup(cd: CourseDir, root: Path, demo: bool = False) -> dict[str, str]:
     _require_root()
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o755)
+    closed = [p for p in (root, *root.parents) if not os.stat(p).st_mode & 0o001]
+    if closed:
+        raise CourseError(f"students could not reach {root}: {closed[0]} is closed to other users; "
+                          "choose a hub root every user can traverse (default /srv/tinytorch)")
     ensure_user(grader_account(), home=root / "grader")
     _run("passwd", "--lock", grader_account())  # the grader account never logs in; it runs the formgrader service
     make_checkout_private(cd)
