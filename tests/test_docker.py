@@ -458,3 +458,13 @@ def test_z2jh_values_for_the_course(z2jh):
     assert cenv["JUPYTERHUB_SERVICE_NAME"] == "tinytorch" and cenv["JUPYTERHUB_USER"] == "tinytorch-grader"
     port = grader["Service"]["spec"]["ports"][0]["port"]
     assert services["tinytorch"]["url"] == f"http://{grader['Service']['metadata']['name']}:{port}"
+
+
+@pytest.mark.slow
+def test_start_up_costs_are_trimmed(student_env):
+    """Two measured start-up costs are gone (benchmarks/hub_load.py): jupyter-lsp, rfc3987-syntax."""
+    out = run_in(student_env, str(student_env / "bin" / "jupyter"), "server", "extension", "list")
+    assert re.search(r"^\s*jupyter_lsp disabled\s*$", out, re.MULTILINE), out
+    out = run_in(student_env, str(student_env / "bin" / "python"), "-c",
+                 "import importlib.util; print(importlib.util.find_spec('rfc3987_syntax') is None)")
+    assert out.strip() == "True"
