@@ -291,6 +291,21 @@ def process_cpu(pid: int) -> tuple[float, float]:
     return (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
 
 
+def servers_cpu(hub_pid: int) -> float:
+    """CPU seconds of the stopped (reaped) servers and their kernels: reaped by the hub, or by the
+    fork server (tito/forkserver.py) that the hub runs as its child when servers are forked."""
+    total = process_cpu(hub_pid)[1]
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            forked = b"forkserver.py" in (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if forked and ppid == hub_pid:
+            total += process_cpu(int(entry.name))[1]
+    return total
+
+
 def report(args, students: list[Student], wall: float, end: float, hub: Hub, load: tuple,
            cpu: dict[str, float]) -> int:
     failed = [st for st in students if not st.done]
@@ -386,7 +401,7 @@ def main() -> int:
               f"(log {hub.log})", flush=True)
 
         load_before = os.getloadavg()[0]
-        machine0, (hub0, servers0) = machine_cpu(), process_cpu(hub.process.pid)
+        machine0, hub0, servers0 = machine_cpu(), process_cpu(hub.process.pid)[0], servers_cpu(hub.process.pid)
         begin = time.monotonic() + 0.5
         step = args.ramp / max(1, len(names) - 1)
         students = [Student(n, hub.passwords[n], begin + i * step) for i, n in enumerate(names)]
@@ -400,7 +415,7 @@ def main() -> int:
                 th.join(0.5)
         run.stop_now.set()
         end = time.monotonic()
-        hub1, servers1 = process_cpu(hub.process.pid)
+        hub1, servers1 = process_cpu(hub.process.pid)[0], servers_cpu(hub.process.pid)
         cpu = {"machine": machine_cpu() - machine0, "hub": hub1 - hub0, "servers": servers1 - servers0}
         for st in students:
             if not st.done and not st.error:

@@ -62,6 +62,7 @@ def hub(built_course, tmp_path_factory):
     # Not under pytest's tmp folder: that is private to root, and students must reach student-env/.
     keep = os.environ.get("TINYTORCH_TEST_HUB_ROOT")
     root = Path(keep or tempfile.mkdtemp(prefix="tinytorch-hub-"))
+    root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
     course = tmp_path_factory.mktemp("hubcourse") / "course"
     shutil.copytree(built_course, course)

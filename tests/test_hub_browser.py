@@ -157,7 +157,8 @@ def test_student_and_instructor_journeys(hub, browser, request):
         row.locator("td.collect a").click()
         assert "Successfully collected" in close_modal(page)
         page.reload()
-        page.locator("tr", has_text="01_tensor").first.locator("td.num-submissions", has_text="1").first.wait_for()
+        some = re.compile(r"^\s*[1-9]\d*\s*$")  # alice's, and bob's if the isolation tests ran first
+        page.locator("tr", has_text="01_tensor").first.locator("td.num-submissions", has_text=some).first.wait_for()
     with prof.step("autograde") as page:
         page.goto(f"{hub.url}/services/tinytorch/formgrader/manage_submissions/01_tensor")
         student_row = page.locator("tr", has_text=STUDENT).first

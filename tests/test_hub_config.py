@@ -36,7 +36,7 @@ def load(tmp_path: Path, **env: str) -> dict:
 def test_embedded_mode(tmp_path):
     c = load(tmp_path)
     hub = c["JupyterHub"]
-    assert hub["bind_url"] == "http://127.0.0.1:8000" and "LocalProcessSpawner" in hub["spawner_class"]
+    assert hub["bind_url"] == "http://127.0.0.1:8000" and "ForkServerSpawner" in hub["spawner_class"]
     assert hub["authenticator_class"] == "pam" and c["Authenticator"]["allowed_users"] == ["ada", "bo", "cy"]
     assert hub["load_groups"] == {"formgrade-tinytorch": {"users": ["ada"]},
                                   "nbgrader-tinytorch": {"users": ["bo", "cy"]}}
@@ -52,8 +52,17 @@ def test_embedded_mode(tmp_path):
     assert spawner["cmd"] == [str(tmp_path / "student-env/bin/jupyterhub-singleuser")]
     assert spawner["environment"]["TINYTORCH_MODE"] == "student"
     assert "VIRTUAL_ENV" not in spawner["env_keep"] and "PATH" not in spawner["env_keep"]
+    fork = c["ForkServerSpawner"]
+    assert fork["forkserver_python"] == str(tmp_path / "student-env/bin/python")
+    assert fork["forkserver_socket"].startswith(str(tmp_path / "state") + "/")  # root-only folder
+    assert fork["forkserver_environment"]["PATH"] == spawner["environment"]["PATH"]
     # The hub's anti-framing policy is never relaxed (formgrader opens as a page of its own).
     assert "frame-ancestors" not in json.dumps(c)
+
+
+def test_embedded_mode_without_fork_server(tmp_path):
+    c = load(tmp_path, TINYTORCH_HUB_FORKSERVER="0")
+    assert "PromptLocalProcessSpawner" in c["JupyterHub"]["spawner_class"] and "ForkServerSpawner" not in c
 
 
 def test_production_mode(tmp_path):
