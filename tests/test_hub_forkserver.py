@@ -70,11 +70,12 @@ def kernel_environment(hub, user: str, server: int) -> dict[str, str]:
     headers = {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
     r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
     assert r.status_code == 201, r.text
+    kernel_id = r.json()["id"].encode()  # in its connection file's name, on its command line
     try:
-        (kernel,) = [pid for pid in children(server) if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        (kernel,) = [pid for pid in children(server) if kernel_id in Path(f"/proc/{pid}/cmdline").read_bytes()]
         return proc_environ(kernel)
     finally:
-        session.delete(f"{base}/api/kernels/{r.json()['id']}", headers=headers, timeout=60)
+        session.delete(f"{base}/api/kernels/{kernel_id.decode()}", headers=headers, timeout=60)
 
 
 def memory_contains(pid: int, needle: bytes) -> bool:

@@ -12,8 +12,8 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+from typing import ClassVar
 
 from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.utils import random_port
@@ -61,9 +61,9 @@ class ForkServer:
             if os.path.exists(self.socket_path):
                 os.unlink(self.socket_path)
             # stdin is our lifeline: the fork server exits when the hub closes it (or dies).
-            try:
-                self.proc = subprocess.Popen([self.python, "-I", str(FORKSERVER_SCRIPT), self.socket_path],
-                                             stdin=subprocess.PIPE, env=self.environment,
+            command = [self.python, "-I", str(FORKSERVER_SCRIPT), self.socket_path]
+            try:  # Popen returns at once; the wait below does not block the hub
+                self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=self.environment,  # noqa: ASYNC220
                                              start_new_session=True, cwd="/")
             except OSError as error:
                 raise ForkServerError(f"the fork server could not be started: {error}") from error
@@ -121,7 +121,7 @@ class ForkServerSpawner(PromptLocalProcessSpawner):
     forkserver_socket = Unicode(config=True, help="Unix socket path in a folder only root can enter.")
     forkserver_environment = Dict(config=True, help="Environment the fork server imports under.")
 
-    _servers: dict[tuple, ForkServer] = {}
+    _servers: ClassVar[dict[tuple, ForkServer]] = {}  # one per hub process, shared by all spawners
 
     def forkserver(self) -> ForkServer:
         key = (self.forkserver_python, self.forkserver_socket)
