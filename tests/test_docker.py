@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -171,10 +172,10 @@ def student_env(tmp_path_factory) -> Path:
     return venv
 
 
-def run_in(venv: Path, *argv: str) -> str:
+def run_in(venv: Path, *argv: str, home: Path | None = None) -> str:
     """A command of the student environment, isolated from this machine's Jupyter config."""
-    home = venv.parent / "home"
-    home.mkdir(exist_ok=True)
+    home = home or venv.parent / "home"
+    home.mkdir(parents=True, exist_ok=True)
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
            "JUPYTER_CONFIG_DIR": str(home / ".jupyter"), "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter")}
     proc = subprocess.run(argv, cwd=home, env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -468,3 +469,55 @@ def test_start_up_costs_are_trimmed(student_env):
     out = run_in(student_env, str(student_env / "bin" / "python"), "-c",
                  "import importlib.util; print(importlib.util.find_spec('rfc3987_syntax') is None)")
     assert out.strip() == "True"
+
+
+# A kernel started the way a student's server starts one (its config files, its kernel manager).
+SERVER_KERNEL = """
+import asyncio, json, os
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+async def main():
+    app = ServerApp()
+    app.load_config_file()
+    manager = AsyncMappingKernelManager(config=app.config, connection_dir=app.runtime_dir)  # as ServerApp does
+    kernel_id = await manager.start_kernel(kernel_name="python3")
+    km = manager.get_kernel(kernel_id)
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        sockets = [f"{km.ip}-{port}" for port in (km.shell_port, km.iopub_port, km.stdin_port, km.control_port, km.hb_port)]
+        print(json.dumps({"transport": km.transport, "sockets": sockets, "exist": all(map(os.path.exists, sockets))}))
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(kernel_id, now=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("home_name", ["student", "a-long-home-" + "x" * 10])
+def test_server_kernels_talk_over_private_unix_sockets(student_env, home_name):
+    """No loopback port another user could subscribe to; the socket paths fit a Unix socket's
+    107 characters even under a long home folder (where the default runtime folder would not)."""
+    base = Path(tempfile.mkdtemp(prefix="h", dir="/tmp"))  # short: pytest's tmp_path is long already
+    home = base / home_name
+    out = run_in(student_env, str(student_env / "bin" / "python"), "-c", SERVER_KERNEL, home=home)
+    info = json.loads(out.strip().splitlines()[-1])
+    assert info["transport"] == "ipc" and info["exist"], info
+    for socket in info["sockets"]:
+        assert Path(socket).is_relative_to(home) and len(socket) <= 107, socket
+        assert Path(socket).parent.stat().st_mode & 0o077 == 0, oct(Path(socket).parent.stat().st_mode)
+    shutil.rmtree(base)
+
+
+@pytest.mark.slow
+def test_validate_kernels_talk_over_private_unix_sockets(student_env, tmp_path):
+    """nbgrader's Validate (a kernel of its own per run) reads the same choice from nbgrader_config.py."""
+    probe = ("from nbgrader.apps import NbGrader; a = NbGrader(); a.load_config_file(); "
+             "c = a.config.AsyncKernelManager; print(c.transport, c.ip)")
+    transport, ip = run_in(student_env, str(student_env / "bin" / "python"), "-c", probe, home=tmp_path / "h").split()
+    assert transport == "ipc"
+    assert Path(ip).is_absolute() and Path(ip).is_relative_to(tmp_path / "h"), ip

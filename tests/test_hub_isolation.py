@@ -3,8 +3,10 @@ student or of the instructors is reachable by another student through the filesy
 exchange, the hub API or another user's server URL. Also: dummy auth never leaves loopback."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -103,6 +105,90 @@ def test_hub_api_and_server_urls_are_per_user(hub, bob_submitted):
     assert alice.get(f"{base}/user/{OTHER}/lab", timeout=60).status_code == 403
     r = alice.get(f"{base}/user/{OTHER}/api/contents/secret.txt", timeout=60)
     assert r.status_code == 403 and "bob-secret" not in r.text
+
+
+# Alice's side: subscribe to every loopback port bob's uid listens on (/proc/net/tcp is world-readable),
+# looking again every 0.1 s for new ones, and print whatever is published there. A kernel's iopub
+# socket is a ZeroMQ PUB socket: its messages are signed, not encrypted, so over TCP anyone on the
+# machine could read the code a kernel runs and what it prints.
+EAVESDROP = """import sys, time, zmq
+uid, seconds = int(sys.argv[1]), float(sys.argv[2])
+sub = zmq.Context().socket(zmq.SUB)
+sub.setsockopt(zmq.SUBSCRIBE, b'')
+ports = set()
+end = time.time() + seconds
+print('LISTENING', flush=True)
+while time.time() < end:
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        for line in open(table).read().splitlines()[1:]:
+            f = line.split()
+            port = int(f[1].rsplit(':', 1)[1], 16)
+            if f[3] == '0A' and int(f[7]) == uid and port not in ports:
+                ports.add(port)
+                sub.connect(f'tcp://127.0.0.1:{port}')
+                print('PORT', port, flush=True)
+    while sub.poll(100):
+        print('HEARD', sub.recv_multipart(), flush=True)
+"""
+
+
+def eavesdropper(hub, victim: str, seconds: float) -> subprocess.Popen:
+    """Alice listening on every TCP port the victim's uid opens; her output when communicate() ends."""
+    uid = hub.as_user(victim, "id", "-u", check=True).stdout.strip()
+    alice = subprocess.Popen(["/usr/sbin/runuser", "-u", STUDENT, "--", str(hub.root / "student-env" / "bin" / "python"),
+                              "-c", EAVESDROP, uid, str(seconds)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd="/")
+    assert alice.stdout.readline().strip() == "LISTENING"
+    time.sleep(1)  # the victim's server port is subscribed to
+    return alice
+
+
+def server_api(hub, user: str) -> tuple[requests.Session, str, dict]:
+    """A session on the user's running server: (session, base URL, headers with its XSRF token)."""
+    session = hub.login(user)
+    hub.spawn(session, user)
+    base = f"{hub.url}/user/{user}"
+    assert session.get(f"{base}/lab", timeout=60).status_code == 200  # OAuth; sets the server's _xsrf
+    return session, base, {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
+
+
+def test_a_student_cannot_listen_in_on_another_students_kernel(hub, bob_submitted):
+    from jupyter_client import BlockingKernelClient
+
+    session, base, headers = server_api(hub, OTHER)
+    r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
+    assert r.status_code == 201, r.text
+    (connection,) = Path(f"/home/{OTHER}/.local/share/jupyter/runtime").glob(f"kernel-{r.json()['id']}.json")
+    assert json.loads(connection.read_text())["transport"] == "ipc"
+    alice = eavesdropper(hub, OTHER, 8)
+    bob = BlockingKernelClient(connection_file=str(connection))
+    bob.load_connection_file()
+    bob.start_channels()
+    try:
+        bob.wait_for_ready(timeout=60)
+        reply = bob.execute_interactive("for _ in range(20): print('bob-kernel-secret', flush=True)", timeout=60)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        bob.stop_channels()
+        session.delete(f"{base}/api/kernels/{r.json()['id']}", headers=headers, timeout=60)
+    heard, _ = alice.communicate(timeout=60)
+    assert "PORT" in heard, heard  # alice found bob's server port: her script works
+    assert "bob-kernel" not in heard, heard[:2000]
+
+
+def test_a_student_cannot_listen_in_on_another_students_validation(hub, bob_submitted):
+    """The Validate button runs bob's whole notebook in a kernel of its own."""
+    session, base, headers = server_api(hub, OTHER)
+    alice = eavesdropper(hub, OTHER, 20)
+    r = session.post(f"{base}/assignments/validate", data={"path": "tinytorch/01_tensor/01_tensor.ipynb"},
+                     headers=headers, timeout=300)
+    heard, _ = alice.communicate(timeout=60)
+    assert r.status_code == 200 and r.json()["success"], r.text[:2000]
+    assert "PORT" in heard, heard
+    assert "HEARD" not in heard, heard[:2000]
+    assert "SNOOP" not in heard  # bob's first cell prints SNOOP-...
+    leftovers = hub.as_user(OTHER, "find", f"/home/{OTHER}", "-name", "validate-*", check=True).stdout.split()
+    assert not leftovers, leftovers  # its kernel's sockets are gone once it stopped
 
 
 def test_a_student_cannot_reach_formgrader(hub):

@@ -43,4 +43,6 @@ done
 # The students' nbgrader configuration: exchange location and hub-group course lookup.
 PREFIX=$("$PYTHON" -c 'import sys; print(sys.prefix)')
 install -D -m 0644 "$HERE/nbgrader_config.py" "$PREFIX/etc/jupyter/nbgrader_config.py"
+# Kernels on Unix sockets in the student's private folders, never loopback TCP (see the file).
+install -D -m 0644 "$HERE/jupyter_server_config.py" "$PREFIX/etc/jupyter/jupyter_server_config.py"
 echo "install.sh: student environment ready in $("$PYTHON" -c 'import sys; print(sys.prefix)')"

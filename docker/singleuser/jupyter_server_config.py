@@ -1,0 +1,25 @@
+"""Kernels of student servers (installed into <sys.prefix>/etc/jupyter).
+
+A kernel talks to its server over Unix sockets in the student's private runtime folder, not
+over loopback TCP: a kernel's output channel is a ZeroMQ PUB socket, signed but not encrypted,
+so on a shared machine any user could subscribe to another student's kernel port and read the
+code it runs and what it prints. No ports also means no port race when a whole class starts
+kernels at once. (The Validate button's kernels: nbgrader_config.py.)
+"""
+import os
+
+from jupyter_core.paths import jupyter_runtime_dir
+
+c = get_config()  # noqa: F821 (provided by traitlets)
+
+c.ServerKernelManager.transport = "ipc"
+
+# A kernel's sockets are <runtime folder>/kernel-<36-character id>-ipc-<n>, and a Unix socket path
+# has at most 107 characters: under a long home folder, the server (and what it starts) uses a
+# short private runtime folder instead. The server reads this variable after its config files.
+SOCKET_PATH_MAX = 107
+LONGEST_SOCKET_NAME = len("/kernel-") + 36 + len("-ipc-9")
+if len(jupyter_runtime_dir()) + LONGEST_SOCKET_NAME > SOCKET_PATH_MAX:
+    short = os.path.join(os.path.expanduser("~"), ".jk")
+    os.makedirs(short, mode=0o700, exist_ok=True)
+    os.environ["JUPYTER_RUNTIME_DIR"] = short
