@@ -195,3 +195,7 @@ c.JupyterHub.services = [
 extra = os.environ.get("TINYTORCH_HUB_EXTRA_CONFIG")
 if extra:
     load_subconfig(extra)  # noqa: F821 (provided by traitlets)
+
+if MODE == "local" and c.JupyterHub.spawner_class is ForkServerSpawner:
+    ForkServerSpawner.warm_up(c.ForkServerSpawner.forkserver_python, c.ForkServerSpawner.forkserver_socket,
+                              c.ForkServerSpawner.forkserver_environment)

@@ -156,8 +156,23 @@ def test_the_fork_server_answers_root_only(hub, two_servers):
     assert r.returncode != 0 and "PermissionError" in r.stderr
 
 
+def test_the_fork_server_starts_with_the_hub(hub, two_servers):
+    """Started while the hub starts, not by the first spawn (whose student would wait for its imports)."""
+    log = hub.log.read_text()
+    assert log.count("Fork server ready") == 1, log
+    assert log.index("Fork server ready") < log.index("Creating oauth client jupyterhub-user-")
+
+
 def test_a_stopped_server_is_reaped(hub, two_servers):
+    """Stopped, the server shuts its kernels down (SIGTERM, not an interrupt that orphans them),
+    exits and is reaped; the next start forks again."""
     bob = hub.login(OTHER)
+    base = f"{hub.url}/user/{OTHER}"
+    assert bob.get(f"{base}/lab", timeout=60).status_code == 200
+    r = bob.post(f"{base}/api/kernels", json={"name": "python3"}, timeout=60,
+                 headers={"X-XSRFToken": bob.cookies.get("_xsrf", path=f"/user/{OTHER}/") or ""})
+    assert r.status_code == 201, r.text
+    kernel_id = r.json()["id"]
     headers = {"X-XSRFToken": bob.cookies.get("_xsrf", path="/hub/") or ""}
     r = bob.delete(f"{hub.url}/hub/api/users/{OTHER}/server", headers=headers, timeout=60)
     assert r.status_code in (202, 204)
@@ -166,6 +181,7 @@ def test_a_stopped_server_is_reaped(hub, two_servers):
             break
         asyncio.run(asyncio.sleep(0.25))
     assert not Path(f"/proc/{two_servers[OTHER]}").exists()  # gone, not a zombie of the fork server
+    assert f"Kernel shutdown: {kernel_id}" in hub.log.read_text()
     hub.spawn(bob, OTHER)  # and forked again
     assert parent(server_pid(OTHER)) == parent(two_servers[STUDENT])
 

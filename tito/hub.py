@@ -149,13 +149,18 @@ def build_student_env(root: Path) -> Path:
 def build_grader_env(root: Path) -> Path:
     """The grader account's Python: the student environment's packages plus tito (formgrader stays on)."""
     runtime = REPO / "tinytorch_runtime"
-    stamp = _fingerprint(REPO / "docker" / "singleuser" / "requirements.txt", runtime / "src",
+    singleuser = REPO / "docker" / "singleuser"
+    stamp = _fingerprint(singleuser / "requirements.txt", singleuser / "jupyter_server_config.py", runtime / "src",
                          REPO / "tito", REPO / "pyproject.toml")
 
     def install(python: str) -> None:
         pip = [python, "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, "-r", str(REPO / "docker" / "singleuser" / "requirements.txt")], check=True)
+        subprocess.run([*pip, "-r", str(singleuser / "requirements.txt")], check=True)
         subprocess.run([*pip, str(runtime), str(REPO)], check=True)
+        # Kernels an instructor starts in the grader's server: Unix sockets too, never loopback TCP.
+        config = Path(python).parent.parent / "etc" / "jupyter"
+        config.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(singleuser / "jupyter_server_config.py", config / "jupyter_server_config.py")
 
     return _venv(root / "grader-env", stamp, install)
 

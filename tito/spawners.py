@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import ClassVar
@@ -30,6 +32,17 @@ class PromptLocalProcessSpawner(LocalProcessSpawner):
         ip, port = await super().start()
         await self.wait_until_accepting(ip, port)
         return ip, port
+
+    async def stop(self, now: bool = False) -> None:
+        """SIGTERM first, then LocalProcessSpawner's own escalation. A server without a terminal
+        on stdin installs no SIGINT handler (jupyter_server's init_signal), so the SIGINT that
+        LocalProcessSpawner sends first only breaks its event loop: its kernels are never shut
+        down and, with a class stopping at once, the server outlives the 10 s interrupt timeout.
+        On SIGTERM it shuts its kernels down and exits."""
+        if not now and await self.poll() is None:
+            await self._signal(signal.SIGTERM)
+            await self.wait_for_death(self.term_timeout)
+        await super().stop(now=True)  # still running: SIGTERM again, then SIGKILL
 
     async def wait_until_accepting(self, ip: str, port: int) -> None:
         while await self.poll() is None:
@@ -76,6 +89,7 @@ class ForkServer:
                     self.stop()
                     raise ForkServerError(f"the fork server was not ready after {timeout:.0f} s")
                 await asyncio.sleep(0.1)
+            logging.getLogger("JupyterHub").info("Fork server ready: pid %d, %s", self.proc.pid, self.socket_path)
 
     async def _accepting(self) -> bool:
         try:
@@ -123,12 +137,36 @@ class ForkServerSpawner(PromptLocalProcessSpawner):
 
     _servers: ClassVar[dict[tuple, ForkServer]] = {}  # one per hub process, shared by all spawners
 
+    _warming: ClassVar[set[asyncio.Task]] = set()
+
+    @classmethod
+    def _server_for(cls, python: str, socket_path: str, environment: dict[str, str]) -> ForkServer:
+        if (python, socket_path) not in cls._servers:
+            cls._servers[python, socket_path] = ForkServer(python, socket_path, dict(environment))
+        return cls._servers[python, socket_path]
+
     def forkserver(self) -> ForkServer:
-        key = (self.forkserver_python, self.forkserver_socket)
-        if key not in self._servers:
-            self._servers[key] = ForkServer(self.forkserver_python, self.forkserver_socket,
-                                            dict(self.forkserver_environment))
-        return self._servers[key]
+        return self._server_for(self.forkserver_python, self.forkserver_socket, self.forkserver_environment)
+
+    @classmethod
+    def warm_up(cls, python: str, socket_path: str, environment: dict[str, str]) -> None:
+        """Start the fork server in the background while the hub starts (from jupyterhub_config.py,
+        which the hub reads inside its event loop), so the first students need not wait for its
+        imports. Without a running loop, or if it fails, the first spawn starts it as usual."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(cls._server_for(python, socket_path, environment).ensure_running())
+        cls._warming.add(task)
+        task.add_done_callback(cls._warmed)
+
+    @classmethod
+    def _warmed(cls, task: asyncio.Task) -> None:
+        cls._warming.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logging.getLogger("JupyterHub").warning("Fork server: not started ahead (%s); the first spawn "
+                                                    "tries again", task.exception())
 
     async def start(self):
         if not (self.forkserver_python and self.forkserver_socket) or self.shell_cmd or self.popen_kwargs:
