@@ -32,6 +32,7 @@ Settings (environment):
 import ipaddress
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -195,6 +196,12 @@ c.JupyterHub.services = [
 extra = os.environ.get("TINYTORCH_HUB_EXTRA_CONFIG")
 if extra:
     load_subconfig(extra)  # noqa: F821 (provided by traitlets)
+
+# A hub started in the background (nohup, `cmd &`) inherits SIGINT ignored, and so would the fork
+# server and the services it starts before it installs its own handlers: they would then ignore
+# the SIGINT that JupyterHub stops them with, and every stop would wait out its timeouts.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if MODE == "local" and c.JupyterHub.spawner_class is ForkServerSpawner:
     ForkServerSpawner.warm_up(c.ForkServerSpawner.forkserver_python, c.ForkServerSpawner.forkserver_socket,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,20 @@ def test_tito_hub_start_needs_setup(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "not set up: run `tito hub setup` first" in proc.stderr or "as root" in proc.stderr
+
+
+def test_a_hub_started_with_sigint_ignored_passes_the_default_on(tmp_path):
+    """Started in the background (nohup, `cmd &`), a process begins with SIGINT ignored; the hub's
+    services and fork server would inherit that and ignore the SIGINT JupyterHub stops them with
+    (a shutdown then took ~60 s instead of ~3 s). Reading the config restores the default."""
+    (tmp_path / "roster.json").write_text(json.dumps({"instructors": [], "students": []}))
+    probe = ("import signal, sys; from traitlets.config.loader import PyFileConfigLoader; "
+             "before = signal.getsignal(signal.SIGINT); "
+             "PyFileConfigLoader('jupyterhub_config.py', path=sys.argv[1]).load_config(); "
+             "print(before is signal.SIG_IGN, signal.getsignal(signal.SIGINT) is signal.SIG_IGN)")
+    proc = subprocess.run([sys.executable, "-c", probe, str(REPO)], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "TINYTORCH_HUB_ROOT": str(tmp_path),
+                               "TINYTORCH_HUB_FORKSERVER": "0"},
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False"]
