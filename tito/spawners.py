@@ -37,8 +37,8 @@ class PromptLocalProcessSpawner(LocalProcessSpawner):
         """SIGTERM first, then LocalProcessSpawner's own escalation. A server without a terminal
         on stdin installs no SIGINT handler (jupyter_server's init_signal), so the SIGINT that
         LocalProcessSpawner sends first only breaks its event loop: its kernels are never shut
-        down and, with a class stopping at once, the server outlives the 10 s interrupt timeout.
-        On SIGTERM it shuts its kernels down and exits."""
+        down (they exit later, when they notice their parent is gone). On SIGTERM the server shuts
+        its kernels down and exits."""
         if not now and await self.poll() is None:
             await self._signal(signal.SIGTERM)
             await self.wait_for_death(self.term_timeout)
