@@ -140,6 +140,20 @@ class Hub:
             time.sleep(0.5)
         raise RuntimeError(f"{user}'s server was not ready in {timeout} s:\n{self.log_tail()}")
 
+    def server_session(self, user: str) -> tuple[requests.Session, str, dict]:
+        """Logged in and through OAuth to the user's running server: (session, its URL, XSRF headers)."""
+        session = self.login(user)
+        base = f"{self.url}/user/{user}"
+        assert session.get(f"{base}/lab", timeout=60).status_code == 200  # OAuth; sets the server's _xsrf
+        return session, base, {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
+
+    def start_kernel(self, user: str) -> tuple[requests.Session, str, dict, str]:
+        """A kernel started through the user's running server: server_session(user) + its id."""
+        session, base, headers = self.server_session(user)
+        r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
+        assert r.status_code == 201, r.text
+        return session, base, headers, r.json()["id"]
+
     def as_user(self, user: str, *cmd: str, check: bool = False, cwd: str = "/", **kw) -> subprocess.CompletedProcess:
         """Run a command as that system user (a login shell's environment, minimal PATH)."""
         env = {"PATH": f"{self.root / 'student-env' / 'bin'}:/usr/bin:/bin", "HOME": f"/home/{user}",

@@ -64,18 +64,12 @@ def children(pid: int) -> list[int]:
 
 def kernel_environment(hub, user: str, server: int) -> dict[str, str]:
     """The environment the server hands its processes: that of a kernel started through its API."""
-    session = hub.login(user)
-    base = f"{hub.url}/user/{user}"
-    assert session.get(f"{base}/lab", timeout=60).status_code == 200
-    headers = {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
-    r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
-    assert r.status_code == 201, r.text
-    kernel_id = r.json()["id"].encode()  # in its connection file's name, on its command line
-    try:
-        (kernel,) = [pid for pid in children(server) if kernel_id in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    session, base, headers, kernel_id = hub.start_kernel(user)
+    try:  # the id is in its connection file's name, on its command line
+        (kernel,) = [pid for pid in children(server) if kernel_id.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
         return proc_environ(kernel)
     finally:
-        session.delete(f"{base}/api/kernels/{kernel_id.decode()}", headers=headers, timeout=60)
+        session.delete(f"{base}/api/kernels/{kernel_id}", headers=headers, timeout=60)
 
 
 def memory_contains(pid: int, needle: bytes) -> bool:
@@ -123,10 +117,8 @@ def test_servers_are_forked_and_run_as_their_student(hub, two_servers):
         assert Path(f"/proc/{pid}/comm").read_text().strip() == "jupyterhub-sing"  # as ps and top show it
     # Each works as its student's: contents, and JupyterLab saving a workspace into the student's
     # home (a default that JupyterLab computes at import, i.e. in the fork server).
-    alice = hub.login(STUDENT)
-    assert alice.get(f"{hub.url}/user/{STUDENT}/lab", timeout=60).status_code == 200  # OAuth first
+    alice, _, headers = hub.server_session(STUDENT)
     assert alice.get(f"{hub.url}/user/{STUDENT}/api/contents", timeout=60).status_code == 200
-    headers = {"X-XSRFToken": alice.cookies.get("_xsrf", path=f"/user/{STUDENT}/") or ""}
     workspace = {"data": {}, "metadata": {"id": "fork-check"}}
     r = alice.put(f"{hub.url}/user/{STUDENT}/lab/api/workspaces/fork-check", json=workspace,
                   headers=headers, timeout=60)
@@ -166,13 +158,7 @@ def test_the_fork_server_starts_with_the_hub(hub, two_servers):
 def test_a_stopped_server_is_reaped(hub, two_servers):
     """Stopped, the server shuts its kernels down (SIGTERM, not an interrupt that orphans them),
     exits and is reaped; the next start forks again."""
-    bob = hub.login(OTHER)
-    base = f"{hub.url}/user/{OTHER}"
-    assert bob.get(f"{base}/lab", timeout=60).status_code == 200
-    r = bob.post(f"{base}/api/kernels", json={"name": "python3"}, timeout=60,
-                 headers={"X-XSRFToken": bob.cookies.get("_xsrf", path=f"/user/{OTHER}/") or ""})
-    assert r.status_code == 201, r.text
-    kernel_id = r.json()["id"]
+    bob, _, _, kernel_id = hub.start_kernel(OTHER)
     headers = {"X-XSRFToken": bob.cookies.get("_xsrf", path="/hub/") or ""}
     r = bob.delete(f"{hub.url}/hub/api/users/{OTHER}/server", headers=headers, timeout=60)
     assert r.status_code in (202, 204)

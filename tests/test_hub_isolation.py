@@ -143,22 +143,12 @@ def eavesdropper(hub, victim: str, seconds: float) -> subprocess.Popen:
     return alice
 
 
-def server_api(hub, user: str) -> tuple[requests.Session, str, dict]:
-    """A session on the user's running server: (session, base URL, headers with its XSRF token)."""
-    session = hub.login(user)
-    hub.spawn(session, user)
-    base = f"{hub.url}/user/{user}"
-    assert session.get(f"{base}/lab", timeout=60).status_code == 200  # OAuth; sets the server's _xsrf
-    return session, base, {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
-
-
 def test_a_student_cannot_listen_in_on_another_students_kernel(hub, bob_submitted):
     from jupyter_client import BlockingKernelClient
 
-    session, base, headers = server_api(hub, OTHER)
-    r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
-    assert r.status_code == 201, r.text
-    (connection,) = Path(f"/home/{OTHER}/.local/share/jupyter/runtime").glob(f"kernel-{r.json()['id']}.json")
+    hub.spawn(hub.login(OTHER), OTHER)
+    session, base, headers, kernel_id = hub.start_kernel(OTHER)
+    (connection,) = Path(f"/home/{OTHER}/.local/share/jupyter/runtime").glob(f"kernel-{kernel_id}.json")
     assert json.loads(connection.read_text())["transport"] == "ipc"
     alice = eavesdropper(hub, OTHER, 8)
     bob = BlockingKernelClient(connection_file=str(connection))
@@ -170,7 +160,7 @@ def test_a_student_cannot_listen_in_on_another_students_kernel(hub, bob_submitte
         assert reply["content"]["status"] == "ok"
     finally:
         bob.stop_channels()
-        session.delete(f"{base}/api/kernels/{r.json()['id']}", headers=headers, timeout=60)
+        session.delete(f"{base}/api/kernels/{kernel_id}", headers=headers, timeout=60)
     heard, _ = alice.communicate(timeout=60)
     assert "PORT" in heard, heard  # alice found bob's server port: her script works
     assert "bob-kernel" not in heard, heard[:2000]
@@ -178,7 +168,8 @@ def test_a_student_cannot_listen_in_on_another_students_kernel(hub, bob_submitte
 
 def test_a_student_cannot_listen_in_on_another_students_validation(hub, bob_submitted):
     """The Validate button runs bob's whole notebook in a kernel of its own."""
-    session, base, headers = server_api(hub, OTHER)
+    hub.spawn(hub.login(OTHER), OTHER)
+    session, base, headers = hub.server_session(OTHER)
     alice = eavesdropper(hub, OTHER, 20)
     r = session.post(f"{base}/assignments/validate", data={"path": "tinytorch/01_tensor/01_tensor.ipynb"},
                      headers=headers, timeout=300)
