@@ -39,7 +39,8 @@ if FORMGRADER_SANDBOX:
     c.SandboxPolicy.ipc_dir = FORMGRADER_SANDBOX
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 30
-# nbgrader's default autograde steps, plus a cap on characters per output (LimitOutput counts lines).
+# nbgrader's default autograde steps, plus a cap on characters per output (LimitOutput counts lines)
+# and the judge: test cells are scored by what the student's code computed, judged in another process.
 c.Autograde.autograde_preprocessors = [
     "tito.preprocessors.SandboxPolicy",
     "nbgrader.preprocessors.Execute",
@@ -47,7 +48,9 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "tito.preprocessors.CapOutput",
+    "tito.judge.Judge",  # decides the test cells outside the kernel (docs/grading.md)
     "nbgrader.preprocessors.SaveAutoGrades",
+    "tito.judge.RecordIntegrity",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
