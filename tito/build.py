@@ -5,7 +5,7 @@ import nbformat
 
 from tinytorch_runtime.export import render_module, write_atomically
 
-from . import authoring, validate
+from . import authoring, testlint, validate
 from .course_dir import CourseDir, CourseError
 from .nbgrader_apps import run_app
 
@@ -29,6 +29,20 @@ def check(cd: CourseDir, modules: list[str] | None = None) -> list[str]:
             problems.append(f"{m}: {d}")
         nb = authoring.notebook_from_text(cd.source_text(m).read_text())
         problems += validate.validate_source(nb, m)
+        problems += testlint.problems(nb, m)
+    return problems
+
+
+def check_mistakes(cd: CourseDir, modules: list[str] | None = None, log=print) -> list[str]:
+    """Apply every module's catalogued mistakes and judge them (needs the references: `tito build`)."""
+    from . import mistakes
+
+    problems = []
+    for m in _modules(cd, modules):
+        results, found = mistakes.check_module(cd, m)
+        for r in results:
+            log(r.line())
+        problems += found
     return problems
 
 

@@ -37,6 +37,10 @@ def _cmd_check(cd, args):
     from .build import check
 
     problems = check(cd, args.modules or None)
+    if args.mistakes and not problems:
+        from .build import check_mistakes
+
+        problems = check_mistakes(cd, args.modules or None)
     for p in problems:
         print(p)
     print(f"check: {len(problems)} problem(s)")
@@ -161,7 +165,10 @@ def parser() -> argparse.ArgumentParser:
         return s
 
     add("build", _cmd_build, "sync, validate, generate release/ and references").add_argument("modules", nargs="*")
-    add("check", _cmd_check, "validate the sources").add_argument("modules", nargs="*")
+    checking = add("check", _cmd_check, "validate the sources")
+    checking.add_argument("modules", nargs="*")
+    checking.add_argument("--mistakes", action="store_true",
+                          help="also apply each module's mistake catalogue and check where it is caught")
     s = add("sync", _cmd_sync, "rewrite source/M/M.py from a notebook edited in Jupyter")
     s.add_argument("--from-notebook", dest="module", required=True, metavar="MODULE")
     add("run-source", _cmd_run_source, "execute a source notebook with solutions").add_argument("module")

@@ -1,0 +1,115 @@
+"""The mechanical rules of judged tests and graded answers (docs/grading.md, docs/authoring.md)."""
+from __future__ import annotations
+
+import ast
+import re
+
+from .judge import AuthoringError, graded_test_cells, hidden_lines, rewrite_cell
+from .validate import BEGIN_SOLUTION, END_SOLUTION
+
+CHECK_NAMES = {"expect", "expect_close"}
+POINT_SPLIT = re.compile(r"\b\d+(\.\d+)?\s*(points?|pts?)\b|\(\s*\d+(\.\d+)?\s*\)|\b\d+\s*/\s*\d+\b", re.I)
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _expected_only_names(tree: ast.AST) -> set[str]:
+    """Names assigned in the cell and read only inside `expected` arguments of checks."""
+    assigned, in_expected, elsewhere = set(), set(), set()
+    expected_nodes: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CHECK_NAMES:
+            expected = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "expected"), None)
+            if expected is not None:
+                expected_nodes.update(id(n) for n in ast.walk(expected))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
+            elif id(node) in expected_nodes:
+                in_expected.add(node.id)
+            else:
+                elsewhere.add(node.id)
+    return (assigned & in_expected) - elsewhere
+
+
+def _hidden_module_names(source: str) -> list[str]:
+    """Top-level names bound inside hidden regions that do not start with `_`."""
+    hidden = hidden_lines(source)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for stmt in tree.body:
+        if stmt.lineno not in hidden:
+            continue
+        targets = []
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        elif isinstance(stmt, (ast.For, ast.With)):
+            targets = [stmt.target] if isinstance(stmt, ast.For) else [i.optional_vars for i in stmt.items if i.optional_vars]
+        elif isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+            names.append(stmt.name)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in stmt.names]
+        for target in targets:
+            names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return sorted({n for n in names if not n.startswith("_")})
+
+
+def uses_judged_tests(nb) -> bool:
+    return any(_meta(c).get("grade_id") == "test-tools" for c in nb.cells)
+
+
+def test_cell_problems(nb) -> list[str]:
+    problems = []
+    for cell in graded_test_cells(nb):
+        gid = _meta(cell).get("grade_id")
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as exc:
+            problems.append(f"{gid}: not valid Python: {exc}")
+            continue
+        if any(isinstance(n, ast.Assert) for n in ast.walk(tree)):
+            problems.append(f"{gid}: bare assert in a graded test cell (use expect/expect_close/expect_raises)")
+        try:
+            judged = rewrite_cell(gid, cell.source)
+        except AuthoringError as exc:
+            problems.append(f"{gid}: {exc}")
+            continue
+        if not judged.checks:
+            problems.append(f"{gid}: no checks (expect/expect_close/expect_raises)")
+        if not judged.has_hidden:
+            problems.append(f"{gid}: no hidden part (### BEGIN HIDDEN TESTS)")
+        for name in sorted(_expected_only_names(tree)):
+            problems.append(f"{gid}: `{name}` is only used as an expected value: write it inline in the check")
+        bad = _hidden_module_names(cell.source)
+        if bad:
+            problems.append(f"{gid}: hidden tests define names without a leading _: {', '.join(bad)}")
+    return problems
+
+
+def answer_problems(nb) -> list[str]:
+    """Manually graded answers must carry a model answer and a point split for graders."""
+    problems = []
+    for cell in nb.cells:
+        meta = _meta(cell)
+        if cell.cell_type != "markdown" or not meta.get("grade") or not meta.get("solution"):
+            continue
+        body = cell.source.split(BEGIN_SOLUTION, 1)[-1].split(END_SOLUTION, 1)[0]
+        if len(body.split()) < 15:
+            problems.append(f"{meta.get('grade_id')}: no model answer for graders")
+        elif not POINT_SPLIT.search(body):
+            problems.append(f"{meta.get('grade_id')}: no point split for graders (e.g. '2 pts: ...')")
+    return problems
+
+
+def problems(nb, module_id: str) -> list[str]:
+    found = answer_problems(nb)
+    if uses_judged_tests(nb):
+        found += test_cell_problems(nb)
+    return [f"{module_id}: {p}" for p in found]
