@@ -117,6 +117,8 @@ student_env = {
     "TINYTORCH_EXCHANGE": str(ROOT / "exchange") if MODE == "local" else "/srv/nbgrader/exchange",
     "MALLOC_MMAP_THRESHOLD_": "33554432",
     "MALLOC_TRIM_THRESHOLD_": "1073741824",
+    # one BLAS thread per student kernel: many kernels share few cores, and timings stay steady
+    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
 }
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120
