@@ -240,8 +240,28 @@ class TestExport:
         write_notebook(folder, "01_base", ["#| export\nimport math", "x = 1", "#| export\ny = np.zeros(3)"])
         proc = toy.run("from tinytorch_runtime import export_module; print(export_module('01_base'))", cwd=folder)
         first, result = proc.stdout.strip().splitlines()
-        assert first.startswith("❌ 01_base: exported 2 cells") and "(notebook cell 3)" in first, first
+        assert first.startswith("❌ 01_base: the export does not import") and "(notebook cell 3)" in first, first
         assert "NameError: name 'np' is not defined" in first and result == "False"
+        assert "nothing was written" in first and not (toy.store / "tinytorch" / "base.py").exists()
+
+    def test_a_broken_export_keeps_the_previous_good_file(self, toy):
+        folder = toy.root / "01_base"
+        write_notebook(folder, "01_base", ["#| export\nWHO = 'good'"])
+        toy.run("from tinytorch_runtime import export_module; export_module('01_base')", cwd=folder)
+        write_notebook(folder, "01_base", ["#| export\nWHO = undefined"])
+        proc = toy.run("from tinytorch_runtime import export_module; export_module('01_base')", cwd=folder)
+        assert "the previous export in" in proc.stdout and "is unchanged" in proc.stdout, proc.stdout
+        assert "WHO = 'good'" in (toy.store / "tinytorch" / "base.py").read_text()
+        assert not list((toy.store / "tinytorch").glob(".*candidate*"))
+
+    def test_an_export_with_release_stubs_says_which_cells(self, toy):
+        folder = toy.root / "01_base"
+        write_notebook(folder, "01_base", ["#| export\nimport math", "x = 1",
+                                           "#| export\ndef f():\n    # YOUR CODE HERE\n    raise NotImplementedError()"])
+        proc = toy.run("from tinytorch_runtime import export_module; print(export_module('01_base'))", cwd=folder)
+        first, result = proc.stdout.strip().splitlines()
+        assert first.startswith("⚠ 01_base: exported 2 cells") and "cell(s) 3 still raise NotImplementedError" in first
+        assert "imports cleanly" not in first and result == "False"
 
     def test_missing_notebook_is_explained(self, toy):
         proc = toy.run("from tinytorch_runtime import export_module; export_module('01_base')")

@@ -137,17 +137,28 @@ def export_module(module_id: str, notebook: str | os.PathLike | None = None) -> 
     exported = render_module(nb, module, nb_path.name)
     store = context.store_dir()
     target = context.module_file(store, module)
-    write_atomically(target, exported.text)
+    candidate = target.with_name(f".{target.stem}.candidate.py")
+    write_atomically(candidate, exported.text)
 
     n_cells = len(exported.cell_starts)
     where = _home_relative(target)
-    problem = check_import(module, target)
+    problem = check_import(module, candidate)
     if problem:
+        candidate.unlink(missing_ok=True)
         line = re.search(r"line (\d+)", problem)
         cell = exported.cell_of_line(int(line.group(1))) if line else None
         in_cell = f" (notebook cell {cell})" if cell else ""
-        print(f"❌ {module_id}: exported {n_cells} cells to {where}, but it does not import{in_cell}: "
-              f"{problem}")
+        kept = (f"the previous export in {where} is unchanged" if target.is_file()
+                else f"nothing was written to {where}")
+        print(f"❌ {module_id}: the export does not import{in_cell}: {problem}. Fix it and run this cell "
+              f"again; {kept}.")
+        return False
+    os.replace(candidate, target)
+    stubs = unfinished_cells(nb)
+    if stubs:
+        print(f"⚠ {module_id}: exported {n_cells} cells to {where}, but cell(s) {', '.join(map(str, stubs))} "
+              f"still raise NotImplementedError (the release stub): finish them, or later modules that "
+              f"import {module.import_path} will fail there.")
         return False
     stale = _unsaved_cells(nb)
     saved = _dt.datetime.fromtimestamp(nb_path.stat().st_mtime).strftime("%H:%M:%S")
@@ -156,3 +167,9 @@ def export_module(module_id: str, notebook: str | os.PathLike | None = None) -> 
     print(f"✅ {module_id}: exported {n_cells} cells (notebook saved {saved}) to {where}; "
           f"imports cleanly as {module.import_path}.{warn}")
     return True
+
+
+def unfinished_cells(nb) -> list[int]:
+    """Numbers of export cells that still hold the release stub."""
+    return [number for number, cell in enumerate(nb.cells, start=1)
+            if is_export_cell(cell) and re.search(r"^\s*raise NotImplementedError\(\)\s*$", cell.source, re.M)]
