@@ -396,3 +396,72 @@ def test_clip_grad_norm_matches_torch(tt):
     assert norm == pytest.approx(float(tnorm), rel=1e-6)
     for p, t in zip(params, tparams):
         close(p.grad, t.grad, rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------- embeddings (11_embeddings)
+
+def embeddings_module(tt):
+    needs(tt, "embeddings")
+    return importlib.import_module("tinytorch.embeddings")
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), vocab=st.integers(1, 12), dim=st.integers(1, 6),
+       ids_shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5))
+def test_embedding_with_repeated_ids_matches_torch(tt, data, vocab, dim, ids_shape):
+    """Values and the weight gradient of Embedding vs torch.nn.Embedding with copied weights; ids drawn
+    from a small vocabulary so that most batches repeat ids (the scatter-add must sum them)."""
+    em = embeddings_module(tt)
+    ids = data.draw(hnp.arrays(np.int64, ids_shape, elements=st.integers(0, vocab - 1)))
+    upstream = data.draw(arrays(ids_shape + (dim,)))
+    ours = em.Embedding(vocab, dim, rng=np.random.default_rng(0))
+    theirs = torch.nn.Embedding(vocab, dim)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.data))
+    out, tout = ours(ids), theirs(torch.tensor(ids))
+    close(out, tout, rtol=0, atol=0)
+    (out * tt.tensor.Tensor(upstream)).sum().backward()
+    (tout * torch.tensor(upstream)).sum().backward()
+    close(ours.weight.grad, theirs.weight.grad, **REDUCTION)
+
+
+def test_embedding_rejects_the_ids_torch_rejects(tt):
+    em = embeddings_module(tt)
+    ours, theirs = em.Embedding(4, 2), torch.nn.Embedding(4, 2)
+    for bad in ([0, 4], [-1, 0]):
+        with pytest.raises(IndexError):
+            ours(np.array(bad))
+        with pytest.raises(IndexError):
+            theirs(torch.tensor(bad))
+
+
+def test_positional_tables_and_gradients(tt):
+    """The sinusoidal table against a loop over the paper's formula (float64), and the learned
+    table's gradient against torch (an nn.Parameter sliced and broadcast over the batch)."""
+    em = embeddings_module(tt)
+    for max_len, dim in ((7, 6), (5, 5), (1, 1), (64, 32)):
+        table = np.zeros((max_len, dim))
+        for pos in range(max_len):
+            for col in range(dim):
+                angle = pos / 10000 ** ((col - col % 2) / dim)
+                table[pos, col] = np.sin(angle) if col % 2 == 0 else np.cos(angle)
+        np.testing.assert_allclose(em.sinusoidal_positions(max_len, dim), table, rtol=1e-6, atol=1e-6)
+    learned = em.LearnedPositionalEncoding(8, 3, rng=np.random.default_rng(1))
+    x = np.random.default_rng(2).standard_normal((4, 5, 3)).astype(np.float32)
+    g = np.random.default_rng(3).standard_normal((4, 5, 3)).astype(np.float32)
+    xt = leaf(tt, x)
+    (learned(xt) * tt.tensor.Tensor(g)).sum().backward()
+    tw, tx = torch_leaf(learned.weight.data), torch_leaf(x)
+    ((tx + tw[:5]) * torch.tensor(g)).sum().backward()
+    close(learned.weight.grad, tw.grad, **REDUCTION)
+    close(xt.grad, tx.grad, **ELEMENTWISE)
+
+
+def test_embedding_gradients_match_central_differences_in_float64(tt):
+    em = embeddings_module(tt)
+    weight = tt.tensor.Tensor(np.random.default_rng(4).standard_normal((5, 3)), dtype=np.float64)
+    ids = np.array([[0, 3, 3], [4, 0, 3]])
+    assert tt.autograd.gradcheck(lambda w: em.EmbeddingFunction.apply(w, ids), weight)
+    pos = em.SinusoidalPositionalEncoding(4, 3)
+    x = tt.tensor.Tensor(np.random.default_rng(5).standard_normal((2, 4, 3)), dtype=np.float64)
+    assert tt.autograd.gradcheck(lambda v: em.EmbeddingFunction.apply(v, ids) * 2.0 + pos(x)[:, :3], weight)
