@@ -300,6 +300,10 @@ print("✅ Step 2: masked softmax works, forward and backward")
 # Swap the last two axes of `k` with `k.transpose(*axes)`, where `axes` lists every axis with
 # the last two exchanged (`(0, 1, 3, 2)` for a 4-D `k`). Use Tensor operations throughout and
 # your `masked_softmax`, so that gradients reach q, k and v. Return `(out, weights)`.
+#
+# A memory detail: `(q @ kᵀ) * s` and `(q * s) @ kᵀ` are equal, but a `Mul` node saves its
+# inputs for the backward pass. The first form makes the graph keep a T × T array of scores next
+# to the T × T weights; the second keeps only a copy of q. Scale q.
 
 # %% nbgrader={"grade": false, "grade_id": "sdpa", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -317,7 +321,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
         keep = lower if keep is None else keep & lower
     axes = list(range(k.ndim))
     axes[-1], axes[-2] = axes[-2], axes[-1]
-    scores = (q @ k.transpose(*axes)) * (1.0 / math.sqrt(q.shape[-1]))
+    scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(*axes)
     weights = masked_softmax(scores, keep)
     return weights @ v, weights
     ### END SOLUTION
@@ -558,18 +562,8 @@ print("✅ Step 5: MultiHeadAttention works")
 # 32) and count the bytes of the float32 weights matrix that the backward pass keeps.
 
 # %% nbgrader={"grade": false, "grade_id": "analysis-scaling", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import time
-
 import matplotlib.pyplot as plt
-
-
-def best_seconds(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from tinytorch_runtime.timing import measure
 
 
 def attention_step(T, heads=4, head_dim=32, seed=0):
@@ -584,11 +578,12 @@ def attention_step(T, heads=4, head_dim=32, seed=0):
 
 
 lengths = [64, 128, 256, 512, 1024]
-seconds = [best_seconds(attention_step(T)) for T in lengths]
+timings = [measure(attention_step(T), repeats=3, warmup=1) for T in lengths]   # median of 3, BLAS on 1 thread
+seconds = [t.median for t in timings]
 weight_bytes = [4 * T * T * 4 for T in lengths]          # heads * T * T * 4 bytes (float32)
 io_bytes = [4 * 4 * T * 32 * 4 for T in lengths]         # q, k, v, out: 4 arrays of heads * T * head_dim
-for T, s, wb, ib in zip(lengths, seconds, weight_bytes, io_bytes):
-    print(f"T = {T:5d}: fwd+bwd {s * 1e3:7.2f} ms   attention weights {wb / 2**20:7.2f} MiB   "
+for T, t, wb, ib in zip(lengths, timings, weight_bytes, io_bytes):
+    print(f"T = {T:5d}: fwd+bwd {str(t):34s}   attention weights {wb / 2**20:7.2f} MiB   "
           f"q, k, v, out {ib / 2**20:5.2f} MiB")
 growth = [seconds[i + 1] / seconds[i] for i in range(len(seconds) - 1)]
 print("time ratio for each doubling of T:", ", ".join(f"{g:.1f}x" for g in growth), "(T² predicts 4x)")
