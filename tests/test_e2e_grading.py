@@ -28,8 +28,8 @@ PARTIAL = {
     "03_layers": ("dropout", {"test-dropout", "test-integration"}),
     "04_losses": ("mse", {"test-mse", "test-integration"}),
     "05_autograd": ("matmul", {"test-matmul", "test-integration"}),
-    "06_optimizers": ("state-dict", {"test-state-dict", "test-integration"}),
-    "07_training": ("evaluate", {"test-evaluate", "test-integration"}),
+    "06_optimizers": ("state-dict", {"test-state-dict", "test-state-dict-errors", "test-integration"}),
+    "07_training": ("evaluate", {"test-evaluate", "test-evaluate-mode", "test-integration"}),
     "08_dataloader": ("dataloader-iter", {"test-dataloader-iter", "test-integration"}),
     "11_embeddings": ("embedding", {"test-embedding", "test-integration"}),
 }

@@ -32,6 +32,10 @@
 # `torch.optim` to the last few bits of float32, explain why Adam makes training need three times
 # the memory of the weights alone, and see on a plot why momentum and Adam beat plain gradient
 # descent on badly conditioned problems.
+#
+# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆☆ (each `step()` is a few lines, but every
+# detail is tested against PyTorch's update rule: the copy of the first momentum buffer, Adam's
+# bias correction, where AdamW's decay goes).
 
 # %% [markdown]
 # ## Why it matters: how PyTorch does it
@@ -89,6 +93,10 @@ from tinytorch.tensor import Tensor
 from tinytorch_runtime import extend
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+
+# %% nbgrader={"grade": false, "grade_id": "test-tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from tinytorch_runtime.checks import expect, expect_close, expect_raises
+
 
 # %% [markdown]
 # ## Step 1 · The `Optimizer` base class
@@ -185,63 +193,68 @@ class Optimizer:
         return f"{type(self).__name__}({len(getattr(self, 'params', []))} params, {settings})"
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-optimizer-base", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-optimizer-base", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 a = Tensor(np.ones((2, 3)))
 b = Tensor(np.zeros(4))
 opt = Optimizer([a, b])
-assert opt.params == [a, b] and opt.params[0] is a, "params should be a list holding the very same Tensors"
-assert opt.state == {}, "a new optimizer has no state"
-a.grad = Tensor(np.full((2, 3), 0.5))
-found = opt._params_with_grad()
-assert len(found) == 1 and found[0][0] == 0 and found[0][1] is a, \
-    "_params_with_grad should list only the parameters whose grad is set, with their index"
-assert isinstance(found[0][2], np.ndarray) and np.allclose(found[0][2], 0.5), \
-    "the third item should be the gradient as an ndarray (p.grad.data)"
+expect(type(opt.params).__name__, "list", "params should be stored as a list")
+expect([p.shape for p in opt.params], [(2, 3), (4,)], "params should hold the Tensors you passed, in order")
+a.data[0, 0] = 7.0
+expect(float(opt.params[0].data[0, 0]), 7.0, "params should hold the very same Tensors, not copies")
+expect(opt.state, {}, "a new optimizer has no state")
+a.grad, b.grad = Tensor(np.ones((2, 3))), Tensor(np.ones(4))
 opt.zero_grad()
-assert a.grad is None and b.grad is None, "zero_grad should set p.grad = None for every parameter"
-try:
+expect([a.grad, b.grad], [None, None], "zero_grad should set p.grad = None for every parameter")
+with expect_raises(ValueError, "an empty parameter list should raise ValueError"):
     Optimizer([])
-    raise AssertionError("an empty parameter list should raise ValueError")
-except ValueError:
-    pass
-### BEGIN HIDDEN TESTS
-_p0, _p1, _p2 = Tensor(np.ones(3)), Tensor(np.ones(2)), Tensor(np.ones((1, 1)))
-_opt = Optimizer(p for p in (_p0, _p1, _p2))
-assert isinstance(_opt.params, list) and len(_opt.params) == 3, "a generator of parameters should be stored as a list"
-assert _opt._params_with_grad() == [], "parameters that never had a grad attribute should be skipped"
-_p0.grad, _p2.grad = Tensor([1.0, 2.0, 3.0]), Tensor([[4.0]])
-_found = _opt._params_with_grad()
-assert [i for i, _, _ in _found] == [0, 2], "the indices should be the positions in params, in order"
-assert _found[0][2] is _p0.grad.data, "the gradient array should be p.grad.data itself, not a copy"
-_p1.grad = None
-assert [i for i, _, _ in _opt._params_with_grad()] == [0, 2], "grad = None should be skipped"
-assert len(Optimizer((_p0,)).params) == 1, "a tuple of parameters should work"
-try:
+with expect_raises(TypeError, "a single Tensor (not a list of Tensors) should raise TypeError"):
     Optimizer(Tensor(np.ones((3, 2))))
-    raise AssertionError("a single Tensor (not a list of Tensors) should raise TypeError")
-except TypeError:
-    pass
-try:
+### BEGIN HIDDEN TESTS
+_p0, _p1, _p2 = Tensor(np.ones(3)), Tensor(np.ones(2)), Tensor(np.full((1, 1), 4.0))
+_opt = Optimizer(_p for _p in (_p0, _p1, _p2))
+expect(type(_opt.params).__name__, "list", "a generator of parameters should be stored as a list")
+expect([float(_p.data.sum()) for _p in _opt.params], [3.0, 2.0, 4.0], "a generator of parameters should keep every parameter")
+expect(len(Optimizer((_p0,)).params), 1, "a tuple of parameters should work")
+with expect_raises(TypeError, "a parameter that is not a Tensor should raise TypeError"):
     Optimizer([_p0, np.ones(3)])
-    raise AssertionError("a parameter that is not a Tensor should raise TypeError")
-except TypeError:
-    pass
-_p0.grad = Tensor(np.ones(4))
-try:
-    _opt._params_with_grad()
-    raise AssertionError("a gradient whose shape differs from the parameter's should raise ValueError")
-except ValueError:
-    pass
 _fresh = Tensor(np.ones(2))
 Optimizer([_fresh]).zero_grad()
-assert _fresh.grad is None, "zero_grad should also work on a parameter that never had a gradient"
-try:
-    Optimizer([_fresh]).step()
-    raise AssertionError("the base class step() should raise NotImplementedError")
-except NotImplementedError:
-    pass
+expect(_fresh.grad, None, "zero_grad should also work on a parameter that never had a gradient")
 ### END HIDDEN TESTS
-print("✅ Step 1: the Optimizer base class works")
+print("✅ Step 1: the Optimizer constructor and zero_grad work")
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-params-with-grad", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+a = Tensor(np.ones((2, 3)))
+b = Tensor(np.zeros(4))
+opt = Optimizer([a, b])
+a.grad = Tensor(np.full((2, 3), 0.5))
+found = opt._params_with_grad()
+expect([i for i, _, _ in found], [0],
+       "_params_with_grad should list only the parameters whose grad is set (b has none: skip it, don't treat it as 0)")
+expect(found[0][1].shape, (2, 3), "the second item should be the parameter itself")
+expect(type(found[0][2]).__name__, "ndarray", "the third item should be the gradient as an ndarray (p.grad.data)")
+expect(found[0][2], np.full((2, 3), 0.5), "the third item should hold the gradient's values")
+b.grad = Tensor(np.ones(5))
+with expect_raises(ValueError, "a gradient whose shape differs from the parameter's should raise ValueError"):
+    opt._params_with_grad()
+### BEGIN HIDDEN TESTS
+_q0, _q1, _q2 = Tensor(np.ones(3)), Tensor(np.ones(2)), Tensor(np.ones((1, 1)))
+_opt = Optimizer([_q0, _q1, _q2])
+expect(_opt._params_with_grad(), [], "parameters that never had a grad attribute should be skipped")
+_q0.grad, _q2.grad = Tensor([1.0, 2.0, 3.0]), Tensor([[4.0]])
+_found = _opt._params_with_grad()
+expect([_i for _i, _, _ in _found], [0, 2], "the indices should be the positions in params, in order")
+expect(_found[1][2], [[4.0]], "each gradient should be paired with its own parameter")
+_found[0][2][0] = 9.0
+expect(float(_q0.grad.data[0]), 9.0, "the gradient array should be p.grad.data itself, not a copy")
+_q1.grad = None
+expect([_i for _i, _, _ in _opt._params_with_grad()], [0, 2], "grad = None should be skipped")
+with expect_raises(NotImplementedError, "the base class step() should raise NotImplementedError"):
+    _opt.step()
+### END HIDDEN TESTS
+print("✅ Step 1: _params_with_grad works")
+
 
 # %% [markdown]
 # ## Step 2 · SGD, with momentum, Nesterov and weight decay
@@ -340,54 +353,63 @@ class SGD(Optimizer):
 # %% nbgrader={"grade": true, "grade_id": "test-sgd", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 p = Tensor([1.0, -2.0, 3.0])
 p.grad = Tensor([0.5, 0.5, -1.0])
-array_before = p.data
+array_before = p.data  # the parameter's array before the step: an in-place update changes it too
 opt = SGD([p], lr=0.1)
 opt.step()
-assert np.allclose(p.data, [0.95, -2.05, 3.1]), "plain SGD should do p -= lr * grad"
-assert p.data is array_before, "step() must update p.data in place (the same ndarray object)"
-assert p.dtype == np.float32, "the update must keep the parameter float32"
-assert opt.state == {}, "SGD without momentum keeps no state"
+expect_close(p.data, [0.95, -2.05, 3.1], "plain SGD should do p -= lr * grad", rtol=1e-6, atol=1e-6)
+expect_close(array_before, [0.95, -2.05, 3.1],
+             "step() must update p.data in place (p.data -= ...), not rebind it to a new array", rtol=1e-6, atol=1e-6)
+expect(str(p.dtype), "float32", "the update must keep the parameter float32")
+expect(opt.state, {}, "SGD without momentum keeps no state")
 q = Tensor([2.0, -4.0])
 q.grad = Tensor([0.0, 1.0])
 SGD([q], lr=0.5, weight_decay=0.1).step()
-assert np.allclose(q.data, [1.9, -4.3]), "weight decay adds weight_decay * p to the gradient before the step"
+expect_close(q.data, [1.9, -4.3], "weight decay adds + weight_decay * p to the gradient: p -= lr * (g + wd * p)",
+             rtol=1e-6, atol=1e-6)
+expect(q.grad.data, [0.0, 1.0], "step() must not change p.grad (g = g + wd * p makes a new array; g += ... does not)")
 ### BEGIN HIDDEN TESTS
+def _sgd_wd_reference(w0, grads, lr, wd):
+    w = w0.astype(np.float64)
+    for g in grads:
+        w = w - lr * (g + wd * w)
+    return w
+
 _rng = np.random.default_rng(60)
 _w0 = _rng.standard_normal((3, 4)).astype(np.float32)
 _grads = [_rng.standard_normal((3, 4)).astype(np.float32) for _ in range(4)]
 _w = Tensor(_w0.copy())
 _arr = _w.data
 _opt = SGD([_w], lr=0.05, weight_decay=0.2)
-_ref = _w0.astype(np.float64)
 for _g in _grads:
     _w.grad = Tensor(_g)
-    _g_before = _w.grad.data.copy()
     _opt.step()
-    assert np.array_equal(_w.grad.data, _g_before), "step() must not modify p.grad (weight decay must make a new array)"
-    _ref = _ref - 0.05 * (_g + 0.2 * _ref)
-assert _w.data is _arr and _w.dtype == np.float32, "SGD must update the same float32 array in place at every step"
-assert np.allclose(_w.data, _ref, rtol=1e-5, atol=1e-6), "SGD with weight decay is wrong after several steps"
+    expect(_w.grad.data, _g, "step() must not modify p.grad")
+expect_close(_arr, _sgd_wd_reference(_w0, _grads, 0.05, 0.2), "SGD with weight decay after 4 steps, in place",
+             rtol=1e-5, atol=1e-6)
+expect(str(_w.dtype), "float32", "SGD should keep float32 parameters float32")
 _a, _b, _c = Tensor([1.0, 2.0]), Tensor([3.0]), Tensor([[5.0, 6.0]])
 _a.grad, _c.grad = Tensor([1.0, 1.0]), Tensor([[2.0, -2.0]])
 _opt = SGD([_a, _b, _c], lr=0.25)
 _opt.step()
-assert np.allclose(_a.data, [0.75, 1.75]) and np.allclose(_c.data, [[4.5, 6.5]]), "every parameter with a grad should be updated"
-assert np.array_equal(_b.data, [3.0]), "a parameter that has no grad must not change"
+expect_close(np.concatenate([_a.data, _b.data, _c.data.ravel()]), [0.75, 1.75, 3.0, 4.5, 6.5],
+             "every parameter with a grad should be updated; one without must not change", rtol=1e-6, atol=1e-6)
 _opt.lr = 1.0
 _a.grad, _c.grad = None, Tensor([[1.0, 1.0]])
 _opt.step()
-assert np.allclose(_a.data, [0.75, 1.75]), "a parameter whose grad is None must not change"
-assert np.allclose(_c.data, [[3.5, 5.5]]), "step() should read optimizer.lr at every step (a schedule may change it)"
+expect_close(np.concatenate([_a.data, _c.data.ravel()]), [0.75, 1.75, 3.5, 5.5],
+             "step() should read optimizer.lr at every step (a schedule may change it)", rtol=1e-6, atol=1e-6)
 _d = Tensor(np.array([1.0, 2.0]), dtype=np.float64)
 _d.grad = Tensor(np.array([0.1, 0.1]), dtype=np.float64)
 SGD([_d], lr=1.0).step()
-assert _d.dtype == np.float64 and np.allclose(_d.data, [0.9, 1.9]), "a float64 parameter should stay float64"
+expect(str(_d.dtype), "float64", "a float64 parameter should stay float64")
+expect_close(_d.data, [0.9, 1.9], "SGD on a float64 parameter", rtol=1e-12, atol=1e-12)
 _z = Tensor([1.0, -1.0])
 _z.grad = Tensor([3.0, 4.0])
 SGD([_z], lr=0.0, weight_decay=0.5).step()
-assert np.array_equal(_z.data, [1.0, -1.0]), "lr = 0 should leave the parameter unchanged"
+expect(_z.data, [1.0, -1.0], "lr = 0 should leave the parameter unchanged")
 ### END HIDDEN TESTS
 print("✅ Step 2: plain SGD and weight decay work")
+
 
 # %% [markdown]
 # The next test checks momentum and Nesterov momentum over several steps, against the update
@@ -396,18 +418,23 @@ print("✅ Step 2: plain SGD and weight decay work")
 # %% nbgrader={"grade": true, "grade_id": "test-sgd-momentum", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
 p = Tensor([1.0, 1.0])
 opt = SGD([p], lr=0.1, momentum=0.9)
+first_grad = Tensor([1.0, -2.0])
+p.grad = first_grad
+opt.step()
+expect_close(p.data, [0.9, 1.2], "on the first step the momentum buffer is a copy of the gradient", rtol=1e-6, atol=1e-6)
+expect_close(opt.state[0]["momentum_buffer"], [1.0, -2.0], "state[0]['momentum_buffer'] should hold the buffer",
+             rtol=1e-6, atol=1e-6)
 p.grad = Tensor([1.0, -2.0])
 opt.step()
-assert np.allclose(p.data, [0.9, 1.2]), "on the first step the momentum buffer is a copy of the gradient"
-assert np.allclose(opt.state[0]["momentum_buffer"], [1.0, -2.0]), "state[0]['momentum_buffer'] should hold the buffer"
-p.grad = Tensor([1.0, -2.0])
-opt.step()
-assert np.allclose(p.data, [0.71, 1.58]), "second step: buf = 0.9 * buf + g = 1.9 * g, then p -= lr * buf"
+expect_close(p.data, [0.71, 1.58],
+             "second step: the buffer is kept between steps, buf = 0.9 * buf + g = 1.9 * g, then p -= lr * buf",
+             rtol=1e-6, atol=1e-6)
+expect(first_grad.data, [1.0, -2.0], "step() must not change a gradient (the first buffer must be a copy of g)")
 n = Tensor([1.0, 1.0])
 nesterov = SGD([n], lr=0.1, momentum=0.9, nesterov=True)
 n.grad = Tensor([1.0, -2.0])
 nesterov.step()
-assert np.allclose(n.data, [0.81, 1.38]), "Nesterov steps along g + momentum * buf"
+expect_close(n.data, [0.81, 1.38], "Nesterov steps along g + momentum * buf", rtol=1e-6, atol=1e-6)
 ### BEGIN HIDDEN TESTS
 def _sgd_reference(w0, grads, lr, momentum, nesterov, wd):
     w, buf = w0.astype(np.float64), None
@@ -428,29 +455,31 @@ for _nest in (False, True):
         for _g in _grads:
             _w.grad = Tensor(_g)
             _opt.step()
-            assert np.array_equal(_w.grad.data, _g), "step() must not modify p.grad (the momentum buffer must be a copy)"
-        _ref_w, _ref_buf = _sgd_reference(_w0, _grads, 0.03, 0.8, _nest, _wd)
-        assert _w.data is _arr, "momentum SGD must update p.data in place"
-        assert np.allclose(_w.data, _ref_w, rtol=1e-5, atol=1e-6), \
-            f"SGD(momentum=0.8, nesterov={_nest}, weight_decay={_wd}) is wrong after 5 steps"
-        assert np.allclose(_opt.state[0]["momentum_buffer"], _ref_buf, rtol=1e-5, atol=1e-6), \
-            f"the momentum buffer is wrong after 5 steps (nesterov={_nest}, weight_decay={_wd})"
+            expect(_w.grad.data, _g, "step() must not modify p.grad (the momentum buffer must be a copy)")
+        expect_close(_arr, _sgd_reference(_w0, _grads, 0.03, 0.8, _nest, _wd)[0],
+                     f"SGD(momentum=0.8, nesterov={_nest}, weight_decay={_wd}) after 5 steps, in place",
+                     rtol=1e-5, atol=1e-6)
+        expect_close(_opt.state[0]["momentum_buffer"], _sgd_reference(_w0, _grads, 0.03, 0.8, _nest, _wd)[1],
+                     f"the momentum buffer after 5 steps (nesterov={_nest}, weight_decay={_wd})", rtol=1e-5, atol=1e-6)
 _a, _b = Tensor([1.0]), Tensor([1.0])
 _opt = SGD([_a, _b], lr=0.1, momentum=0.9)
 _a.grad, _b.grad = Tensor([1.0]), Tensor([1.0])
 _opt.step()
 _b.grad = None
 _opt.step()
-assert np.allclose(_b.data, [0.9]), "a parameter whose grad is None must not move, even if it has a momentum buffer"
-assert np.allclose(_opt.state[1]["momentum_buffer"], [1.0]), "a skipped parameter's momentum buffer must not change"
-assert np.allclose(_a.data, [0.71]), "the other parameters keep their own momentum"
+expect_close(_b.data, [0.9], "a parameter whose grad is None must not move, even if it has a momentum buffer",
+             rtol=1e-6, atol=1e-6)
+expect_close(_opt.state[1]["momentum_buffer"], [1.0], "a skipped parameter's momentum buffer must not change",
+             rtol=1e-6, atol=1e-6)
+expect_close(_a.data, [0.71], "the other parameters keep their own momentum", rtol=1e-6, atol=1e-6)
 _c = Tensor([0.0, 0.0])
 _opt2 = SGD([Tensor([5.0]), _c], lr=0.1, momentum=0.5)
 _c.grad = Tensor([1.0, 1.0])
 _opt2.step()
-assert set(_opt2.state) == {1}, "state should be keyed by the parameter's index, only for parameters that were updated"
+expect(sorted(_opt2.state), [1], "state should be keyed by the parameter's index, only for parameters that were updated")
 ### END HIDDEN TESTS
 print("✅ Step 2: momentum and Nesterov momentum work")
+
 
 # %% [markdown]
 # ### Why the update must be in place
@@ -579,15 +608,26 @@ class Adam(Optimizer):
 p = Tensor([1.0, 1.0, 1.0])
 array_before = p.data
 opt = Adam([p], lr=0.1)
-assert opt.lr == 0.1 and opt.betas == (0.9, 0.999) and opt.eps == 1e-8 and opt.weight_decay == 0.0, \
-    "Adam's defaults should be PyTorch's: betas=(0.9, 0.999), eps=1e-8, weight_decay=0"
+expect((opt.lr, tuple(opt.betas), opt.eps, opt.weight_decay), (0.1, (0.9, 0.999), 1e-8, 0.0),
+       "Adam's defaults should be PyTorch's: betas=(0.9, 0.999), eps=1e-8, weight_decay=0")
 p.grad = Tensor([1000.0, -0.001, 0.0])
 opt.step()
-assert np.allclose(p.data, [0.9, 1.1, 1.0], atol=1e-5), \
-    "thanks to bias correction, Adam's first step moves each coordinate by about lr against the sign of its gradient"
-assert p.data is array_before, "step() must update p.data in place"
-assert opt.state[0]["step"] == 1, "state[0]['step'] should count this parameter's steps"
-assert np.allclose(opt.state[0]["exp_avg"], [100.0, -0.0001, 0.0]), "exp_avg after one step should be (1 - beta1) * g"
+expect_close(p.data, [0.9, 1.1, 1.0],
+             "thanks to bias correction, Adam's first step moves each coordinate by about lr against the sign of its gradient",
+             rtol=0, atol=1e-5)
+expect_close(array_before, [0.9, 1.1, 1.0], "step() must update p.data in place", rtol=0, atol=1e-5)
+expect(opt.state[0]["step"], 1, "state[0]['step'] should count this parameter's steps")
+expect_close(opt.state[0]["exp_avg"], [100.0, -0.0001, 0.0], "exp_avg after one step should be (1 - beta1) * g",
+             rtol=1e-5, atol=1e-9)
+expect_close(opt.state[0]["exp_avg_sq"], [1000.0, 1e-9, 0.0], "exp_avg_sq after one step should be (1 - beta2) * g * g",
+             rtol=1e-4, atol=1e-12)
+w = Tensor([1.0, -1.0])
+opt_w = Adam([w], lr=0.1)
+for g in ([1.0, 0.5], [-1.0, 0.5]):
+    w.grad = Tensor(g)
+    opt_w.step()
+expect_close(w.data, [0.9052632, -1.2],
+             "two Adam steps: at step t divide m by (1 - beta1**t) and v by (1 - beta2**t)", rtol=1e-5, atol=1e-6)
 ### BEGIN HIDDEN TESTS
 def _adam_reference(w0, grads, lr, betas, eps, wd):
     w = w0.astype(np.float64)
@@ -608,23 +648,21 @@ for _lr, _betas, _eps, _wd in [(0.01, (0.9, 0.999), 1e-8, 0.0), (0.05, (0.8, 0.9
     _w = Tensor(_w0.copy())
     _arr = _w.data
     _opt = Adam([_w], lr=_lr, betas=_betas, eps=_eps, weight_decay=_wd)
-    for _k, _g in enumerate(_grads):
+    for _g in _grads:
         _w.grad = Tensor(_g)
         _opt.step()
-        assert np.array_equal(_w.grad.data, _g), "step() must not modify p.grad"
-        if _k == 1:
-            _ref2, _, _ = _adam_reference(_w0, _grads[:2], _lr, _betas, _eps, _wd)
-            assert np.allclose(_w.data, _ref2, rtol=1e-5, atol=1e-6), \
-                f"Adam(lr={_lr}, betas={_betas}, eps={_eps}, weight_decay={_wd}) is wrong at step 2: check the bias correction"
-    _ref_w, _ref_m, _ref_v = _adam_reference(_w0, _grads, _lr, _betas, _eps, _wd)
-    assert _w.data is _arr and _w.dtype == np.float32, "Adam must update the same float32 array in place"
-    assert np.allclose(_w.data, _ref_w, rtol=1e-5, atol=1e-6), \
-        f"Adam(lr={_lr}, betas={_betas}, eps={_eps}, weight_decay={_wd}) is wrong after 6 steps"
-    assert _opt.state[0]["step"] == 6 and isinstance(_opt.state[0]["step"], int), "state['step'] should be an int step count"
-    assert np.allclose(_opt.state[0]["exp_avg"], _ref_m, rtol=1e-5, atol=1e-6), "exp_avg is wrong after 6 steps"
-    assert np.allclose(_opt.state[0]["exp_avg_sq"], _ref_v, rtol=1e-5, atol=1e-7), "exp_avg_sq is wrong after 6 steps"
-    assert _opt.state[0]["exp_avg"].dtype == np.float32 and _opt.state[0]["exp_avg"].shape == (3, 5), \
-        "the moment buffers should have the parameter's shape and dtype"
+        expect(_w.grad.data, _g, "step() must not modify p.grad")
+    expect_close(_arr, _adam_reference(_w0, _grads, _lr, _betas, _eps, _wd)[0],
+                 f"Adam(lr={_lr}, betas={_betas}, eps={_eps}, weight_decay={_wd}) after 6 steps, in place",
+                 rtol=1e-5, atol=1e-6)
+    expect(_opt.state[0]["step"], 6, "state['step'] should be an int step count")
+    expect(type(_opt.state[0]["step"]).__name__, "int", "state['step'] should be a Python int")
+    expect_close(_opt.state[0]["exp_avg"], _adam_reference(_w0, _grads, _lr, _betas, _eps, _wd)[1],
+                 "exp_avg after 6 steps", rtol=1e-5, atol=1e-6)
+    expect_close(_opt.state[0]["exp_avg_sq"], _adam_reference(_w0, _grads, _lr, _betas, _eps, _wd)[2],
+                 "exp_avg_sq after 6 steps", rtol=1e-5, atol=1e-7)
+    expect((str(_opt.state[0]["exp_avg"].dtype), _opt.state[0]["exp_avg"].shape), ("float32", (3, 5)),
+           "the moment buffers should have the parameter's shape and dtype")
 _a, _b = Tensor([1.0, 2.0]), Tensor([3.0])
 _opt = Adam([_a, _b], lr=0.1)
 _a.grad, _b.grad = Tensor([1.0, 1.0]), Tensor([1.0])
@@ -632,21 +670,21 @@ _opt.step()
 _b.grad = None
 _a.grad = Tensor([1.0, 1.0])
 _opt.step()
-assert _opt.state[0]["step"] == 2 and _opt.state[1]["step"] == 1, "each parameter counts its own steps; skipped ones don't count"
-assert np.allclose(_b.data, [2.9], atol=1e-6), "a parameter whose grad is None must not move"
+expect((_opt.state[0]["step"], _opt.state[1]["step"]), (2, 1),
+       "each parameter counts its own steps; skipped ones don't count")
+expect_close(_b.data, [2.9], "a parameter whose grad is None must not move", rtol=0, atol=1e-6)
 _c = Tensor([1.0])
 _c.grad = Tensor([0.0])
-_opt_c = Adam([_c], lr=0.1, weight_decay=0.0)
-_opt_c.step()
-assert np.array_equal(_c.data, [1.0]) and np.all(np.isfinite(_c.data)), "a zero gradient should give a zero step (no 0/0)"
+Adam([_c], lr=0.1).step()
+expect(_c.data, [1.0], "a zero gradient should give a zero step (no 0/0)")
 _opt.lr = 0.0
 _a.grad = Tensor([5.0, 5.0])
 _before = _a.data.copy()
 _opt.step()
-assert np.array_equal(_a.data, _before) and _opt.state[0]["step"] == 3, \
-    "with lr = 0 the parameter should not move (step() should read optimizer.lr every time)"
+expect(_a.data - _before, [0.0, 0.0], "with lr = 0 the parameter should not move (read optimizer.lr every step)")
 ### END HIDDEN TESTS
 print("✅ Step 3: Adam works")
+
 
 # %% [markdown]
 # ## Step 4 · AdamW: decoupled weight decay
@@ -694,17 +732,29 @@ class AdamW(Adam):
 # %% nbgrader={"grade": true, "grade_id": "test-adamw", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 p = Tensor([2.0, -2.0])
 opt = AdamW([p], lr=0.1)
-assert opt.weight_decay == 1e-2 and opt.betas == (0.9, 0.999) and opt.eps == 1e-8, \
-    "AdamW's defaults should be PyTorch's: weight_decay=1e-2, betas=(0.9, 0.999), eps=1e-8"
-assert isinstance(opt, Adam), "AdamW should be a subclass of Adam"
+expect((opt.weight_decay, tuple(opt.betas), opt.eps), (1e-2, (0.9, 0.999), 1e-8),
+       "AdamW's defaults should be PyTorch's: weight_decay=1e-2, betas=(0.9, 0.999), eps=1e-8")
+expect([c.__name__ for c in type(opt).__mro__[:2]], ["AdamW", "Adam"], "AdamW should be a subclass of Adam")
 p.grad = Tensor([0.0, 0.0])
 opt.step()
-assert np.allclose(p.data, [1.998, -1.998]), "with a zero gradient AdamW should only shrink p by (1 - lr * weight_decay)"
+expect_close(p.data, [1.998, -1.998],
+             "with a zero gradient AdamW should only shrink p by (1 - lr * weight_decay): "
+             "the decay must not go through the gradient (that is Adam's L2)", rtol=1e-6, atol=1e-6)
+expect_close(opt.state[0]["exp_avg"], [0.0, 0.0], "AdamW's exp_avg should average the plain gradient (no decay term)",
+             rtol=0, atol=1e-9)
 q = Tensor([2.0, -2.0])
 q.grad = Tensor([0.0, 0.0])
 Adam([q], lr=0.1, weight_decay=1e-2).step()
-assert not np.allclose(q.data, [1.998, -1.998], atol=1e-4), \
-    "Adam's L2 decay goes through m / sqrt(v), so it should differ from AdamW's decoupled decay"
+expect_close(q.data, [1.9, -1.9],
+             "Adam's L2 decay goes through m / sqrt(v): with a zero gradient its first step is about lr",
+             rtol=0, atol=1e-5)
+r = Tensor([2.0, -2.0])
+opt_r = AdamW([r], lr=0.1, weight_decay=0.5)
+for g in ([1.0, -1.0], [0.5, 0.5]):
+    r.grad = Tensor(g)
+    opt_r.step()
+expect_close(r.data, [1.616782, -1.6833663],
+             "two AdamW steps: shrink p by (1 - lr * wd) first, then subtract the Adam step", rtol=1e-5, atol=1e-6)
 ### BEGIN HIDDEN TESTS
 def _adamw_reference(w0, grads, lr, betas, eps, wd):
     w = w0.astype(np.float64)
@@ -727,80 +777,86 @@ for _lr, _betas, _eps, _wd in [(0.05, (0.9, 0.999), 1e-8, 0.5), (0.2, (0.5, 0.9)
     for _g in _grads:
         _w.grad = Tensor(_g)
         _opt.step()
-        assert np.array_equal(_w.grad.data, _g), "step() must not modify p.grad"
-    _ref_w, _ref_m, _ref_v = _adamw_reference(_w0, _grads, _lr, _betas, _eps, _wd)
-    assert _w.data is _arr and _w.dtype == np.float32, "AdamW must update the same float32 array in place"
-    assert np.allclose(_w.data, _ref_w, rtol=1e-5, atol=1e-6), \
-        f"AdamW(lr={_lr}, betas={_betas}, eps={_eps}, weight_decay={_wd}) is wrong after 6 steps"
-    assert np.allclose(_opt.state[0]["exp_avg"], _ref_m, rtol=1e-5, atol=1e-6), \
-        "AdamW's exp_avg should average the plain gradient (no weight decay term)"
-    assert np.allclose(_opt.state[0]["exp_avg_sq"], _ref_v, rtol=1e-5, atol=1e-7), \
-        "AdamW's exp_avg_sq should average the plain squared gradient"
-    assert _opt.state[0]["step"] == 6, "AdamW should count steps like Adam"
+        expect(_w.grad.data, _g, "step() must not modify p.grad")
+    expect_close(_arr, _adamw_reference(_w0, _grads, _lr, _betas, _eps, _wd)[0],
+                 f"AdamW(lr={_lr}, betas={_betas}, eps={_eps}, weight_decay={_wd}) after 6 steps, in place",
+                 rtol=1e-5, atol=1e-6)
+    expect_close(_opt.state[0]["exp_avg"], _adamw_reference(_w0, _grads, _lr, _betas, _eps, _wd)[1],
+                 "AdamW's exp_avg should average the plain gradient", rtol=1e-5, atol=1e-6)
+    expect_close(_opt.state[0]["exp_avg_sq"], _adamw_reference(_w0, _grads, _lr, _betas, _eps, _wd)[2],
+                 "AdamW's exp_avg_sq should average the plain squared gradient", rtol=1e-5, atol=1e-7)
+    expect(_opt.state[0]["step"], 6, "AdamW should count steps like Adam")
 _a, _b = Tensor([1.0]), Tensor([1.0])
 _opt = AdamW([_a, _b], lr=0.1, weight_decay=0.5)
 _a.grad = Tensor([0.0])
 _opt.step()
-assert np.array_equal(_b.data, [1.0]) and 1 not in _opt.state, \
-    "weight decay must not touch a parameter whose grad is None"
-assert np.allclose(_a.data, [0.95]), "decoupled decay multiplies by (1 - lr * weight_decay)"
+expect((_b.data, sorted(_opt.state)), ([1.0], [0]), "weight decay must not touch a parameter whose grad is None")
+expect_close(_a.data, [0.95], "decoupled decay multiplies by (1 - lr * weight_decay)", rtol=1e-6, atol=1e-6)
 _opt.lr = 0.0
 _a.grad = Tensor([1.0])
 _opt.step()
-assert np.allclose(_a.data, [0.95]), "with lr = 0 neither the decay nor the Adam step should move the parameter"
+expect_close(_a.data, [0.95], "with lr = 0 neither the decay nor the Adam step should move the parameter",
+             rtol=1e-6, atol=1e-7)
 ### END HIDDEN TESTS
 print("✅ Step 4: AdamW works")
+
 
 # %% [markdown]
 # The next test checks that every constructor rejects hyper-parameters that make no sense, with a
 # `ValueError`, before it touches anything.
 
 # %% nbgrader={"grade": true, "grade_id": "test-validation", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-def raises_value_error(make):
-    try:
-        make()
-    except ValueError:
-        return True
-    return False
-
-
 w = Tensor([1.0])
-assert raises_value_error(lambda: SGD([w], lr=-0.1)), "SGD should reject a negative learning rate"
-assert raises_value_error(lambda: SGD([w], lr=0.1, nesterov=True)), "Nesterov without momentum should be rejected"
-assert raises_value_error(lambda: Adam([w], betas=(0.9, 1.0))), "Adam should reject beta2 = 1"
-assert not raises_value_error(lambda: SGD([w], lr=0.0, momentum=0.9, nesterov=True)), "lr = 0 with Nesterov momentum is valid"
+with expect_raises(ValueError, "SGD should reject a negative learning rate"):
+    SGD([w], lr=-0.1)
+with expect_raises(ValueError, "Nesterov without momentum should be rejected"):
+    SGD([w], lr=0.1, nesterov=True)
+with expect_raises(ValueError, "Adam should reject beta2 = 1"):
+    Adam([w], betas=(0.9, 1.0))
+valid = SGD([w], lr=0.0, momentum=0.9, nesterov=True)
+expect((valid.lr, valid.momentum, valid.nesterov), (0.0, 0.9, True), "lr = 0 with Nesterov momentum is valid")
 ### BEGIN HIDDEN TESTS
-assert raises_value_error(lambda: SGD([w], lr=0.1, momentum=-0.5)), "SGD should reject a negative momentum"
-assert raises_value_error(lambda: SGD([w], lr=0.1, weight_decay=-1e-4)), "SGD should reject a negative weight decay"
-assert raises_value_error(lambda: SGD([w], lr=0.1, momentum=0.0, nesterov=True)), "Nesterov with momentum 0 should be rejected"
-assert raises_value_error(lambda: Adam([w], lr=-1e-3)), "Adam should reject a negative learning rate"
-assert raises_value_error(lambda: Adam([w], betas=(-0.1, 0.999))), "Adam should reject a negative beta1"
-assert raises_value_error(lambda: Adam([w], betas=(1.0, 0.999))), "Adam should reject beta1 = 1"
-assert raises_value_error(lambda: Adam([w], betas=(0.9, 1.5))), "Adam should reject beta2 > 1"
-assert raises_value_error(lambda: Adam([w], eps=-1e-8)), "Adam should reject a negative eps"
-assert raises_value_error(lambda: Adam([w], weight_decay=-0.1)), "Adam should reject a negative weight decay"
-assert raises_value_error(lambda: AdamW([w], lr=-1.0)), "AdamW should reject a negative learning rate"
-assert raises_value_error(lambda: AdamW([w], betas=(0.9, 1.0))), "AdamW should reject beta2 = 1"
-assert raises_value_error(lambda: AdamW([w], weight_decay=-0.01)), "AdamW should reject a negative weight decay"
-assert not raises_value_error(lambda: Adam([w], betas=(0.0, 0.0), eps=0.0)), "betas of 0 and eps = 0 are valid"
-assert not raises_value_error(lambda: SGD([w], lr=0.0)), "lr = 0 is valid"
-_sgd = SGD([w], lr=0.3, momentum=0.5, nesterov=True, weight_decay=0.1)
-assert (_sgd.lr, _sgd.momentum, _sgd.nesterov, _sgd.weight_decay) == (0.3, 0.5, True, 0.1), \
-    "SGD should store its hyper-parameters as attributes"
-_adam = Adam([w], lr=0.3, betas=[0.8, 0.9], eps=1e-6, weight_decay=0.1)
-assert (_adam.lr, tuple(_adam.betas), _adam.eps, _adam.weight_decay) == (0.3, (0.8, 0.9), 1e-6, 0.1), \
-    "Adam should store its hyper-parameters as attributes"
-assert _adam.params == [w] and _adam.state == {}, "a subclass should call the base __init__ (params list, empty state)"
-_adamw = AdamW([w], lr=0.3, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.2)
-assert (_adamw.lr, tuple(_adamw.betas), _adamw.eps, _adamw.weight_decay) == (0.3, (0.8, 0.9), 1e-6, 0.2), \
-    "AdamW should store its hyper-parameters as attributes"
-try:
+with expect_raises(ValueError, "SGD should reject a negative momentum"):
+    SGD([w], lr=0.1, momentum=-0.5)
+with expect_raises(ValueError, "SGD should reject a negative weight decay"):
+    SGD([w], lr=0.1, weight_decay=-1e-4)
+with expect_raises(ValueError, "Nesterov with momentum 0 should be rejected"):
+    SGD([w], lr=0.1, momentum=0.0, nesterov=True)
+with expect_raises(ValueError, "Adam should reject a negative learning rate"):
+    Adam([w], lr=-1e-3)
+with expect_raises(ValueError, "Adam should reject a negative beta1"):
+    Adam([w], betas=(-0.1, 0.999))
+with expect_raises(ValueError, "Adam should reject beta1 = 1"):
+    Adam([w], betas=(1.0, 0.999))
+with expect_raises(ValueError, "Adam should reject beta2 > 1"):
+    Adam([w], betas=(0.9, 1.5))
+with expect_raises(ValueError, "Adam should reject a negative eps"):
+    Adam([w], eps=-1e-8)
+with expect_raises(ValueError, "Adam should reject a negative weight decay"):
+    Adam([w], weight_decay=-0.1)
+with expect_raises(ValueError, "AdamW should reject a negative learning rate"):
+    AdamW([w], lr=-1.0)
+with expect_raises(ValueError, "AdamW should reject beta2 = 1"):
+    AdamW([w], betas=(0.9, 1.0))
+with expect_raises(ValueError, "AdamW should reject a negative weight decay"):
+    AdamW([w], weight_decay=-0.01)
+with expect_raises(ValueError, "SGD with an empty parameter list should raise ValueError"):
     SGD([], lr=0.1)
-    raise AssertionError("SGD with an empty parameter list should raise ValueError")
-except ValueError:
-    pass
+_zero = Adam([w], betas=(0.0, 0.0), eps=0.0)
+expect((tuple(_zero.betas), _zero.eps), ((0.0, 0.0), 0.0), "betas of 0 and eps = 0 are valid")
+_sgd = SGD([w], lr=0.3, momentum=0.5, nesterov=True, weight_decay=0.1)
+expect((_sgd.lr, _sgd.momentum, _sgd.nesterov, _sgd.weight_decay), (0.3, 0.5, True, 0.1),
+       "SGD should store its hyper-parameters as attributes")
+_adam = Adam([w], lr=0.3, betas=[0.8, 0.9], eps=1e-6, weight_decay=0.1)
+expect((_adam.lr, tuple(_adam.betas), _adam.eps, _adam.weight_decay), (0.3, (0.8, 0.9), 1e-6, 0.1),
+       "Adam should store its hyper-parameters as attributes")
+expect((len(_adam.params), _adam.state), (1, {}), "a subclass should call the base __init__ (params list, empty state)")
+_adamw = AdamW([w], lr=0.3, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.2)
+expect((_adamw.lr, tuple(_adamw.betas), _adamw.eps, _adamw.weight_decay), (0.3, (0.8, 0.9), 1e-6, 0.2),
+       "AdamW should store its hyper-parameters as attributes")
 ### END HIDDEN TESTS
 print("✅ bad hyper-parameters are rejected")
+
 
 # %% [markdown]
 # ## Step 5 · Saving and restoring the optimizer's state
@@ -870,7 +926,7 @@ def load_state_dict(self, state_dict):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-state-dict", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-state-dict", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 rng = np.random.default_rng(0)
 w_init = rng.standard_normal((3, 2)).astype(np.float32)
 grads = [rng.standard_normal((3, 2)).astype(np.float32) for _ in range(6)]
@@ -880,79 +936,85 @@ for g in grads[:3]:
     w.grad = Tensor(g)
     opt.step()
 saved = opt.state_dict()
-assert set(saved) == {"state", "hyperparameters"}, "state_dict should have the keys 'state' and 'hyperparameters'"
-assert saved["state"][0]["step"] == 3 and saved["hyperparameters"]["lr"] == 0.05, "state_dict should hold the state and the lr"
-assert not np.shares_memory(saved["state"][0]["exp_avg"], opt.state[0]["exp_avg"]), "state_dict should copy the arrays"
+expect(sorted(saved), ["hyperparameters", "state"], "state_dict should have the keys 'state' and 'hyperparameters'")
+expect((saved["state"][0]["step"], saved["hyperparameters"]["lr"]), (3, 0.05), "state_dict should hold the state and the lr")
+saved_exp_avg = saved["state"][0]["exp_avg"].copy()
 w2 = Tensor(w.data.copy())
 opt2 = Adam([w2], lr=0.999)
 opt2.load_state_dict(saved)
-assert opt2.lr == 0.05, "load_state_dict should restore the hyper-parameters"
+expect(opt2.lr, 0.05, "load_state_dict should restore the hyper-parameters")
 for g in grads[3:]:
     w.grad, w2.grad = Tensor(g), Tensor(g)
     opt.step()
     opt2.step()
-assert np.array_equal(w.data, w2.data), "after load_state_dict, training should continue bit-for-bit identically"
+expect(w2.data - w.data, np.zeros((3, 2)), "after load_state_dict, training should continue bit-for-bit identically")
+expect(saved["state"][0]["exp_avg"] - saved_exp_avg, np.zeros((3, 2)),
+       "a saved state_dict must not change when the optimizer keeps stepping: copy the arrays")
 ### BEGIN HIDDEN TESTS
-assert saved["state"][0]["step"] == 3, "a saved state_dict must not change when the optimizer keeps stepping"
-assert not np.shares_memory(opt2.state[0]["exp_avg"], saved["state"][0]["exp_avg"]), \
-    "load_state_dict should copy the arrays, not keep references to the dict's arrays"
+expect(saved["state"][0]["step"], 3, "a saved state_dict's step must not change when the optimizer keeps stepping")
 _opt3 = Adam([Tensor(w_init.copy())])
 _opt3.load_state_dict(saved)
 _m3 = _opt3.state[0]["exp_avg"].copy()
-saved["state"][0]["exp_avg"] *= 0
-saved["state"][0]["step"] = 99
-assert np.array_equal(_opt3.state[0]["exp_avg"], _m3) and _opt3.state[0]["step"] == 3, \
-    "changing a state_dict after loading it must not change the optimizer"
+_saved_state = saved["state"][0]
+_saved_state["exp_avg"] *= 0
+_saved_state["step"] = 99
+expect(_opt3.state[0]["exp_avg"] - _m3, np.zeros((3, 2)), "changing a state_dict after loading it must not change the optimizer")
+expect(_opt3.state[0]["step"], 3, "changing a state_dict's step after loading it must not change the optimizer")
 _rng = np.random.default_rng(64)
-_ps = [Tensor(_rng.standard_normal(s).astype(np.float32)) for s in [(4,), (2, 3), (1,)]]
-_qs = [Tensor(p.data.copy()) for p in _ps]
+_ps = [Tensor(_rng.standard_normal(_s).astype(np.float32)) for _s in [(4,), (2, 3), (1,)]]
+_qs = [Tensor(_p.data.copy()) for _p in _ps]
 _opt_a = SGD(_ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
 _opt_b = SGD(_qs, lr=0.5, momentum=0.1)
 for _k in range(3):
-    for _i, (_p, _q) in enumerate(zip(_ps, _qs)):
-        _g = None if _i == 2 else _rng.standard_normal(_p.shape).astype(np.float32)
-        _p.grad = None if _g is None else Tensor(_g)
+    for _i, _p in enumerate(_ps):
+        _p.grad = None if _i == 2 else Tensor(_rng.standard_normal(_p.shape).astype(np.float32))
     _opt_a.step()
 _sd = _opt_a.state_dict()
-assert set(_sd["state"]) == {0, 1}, "state_dict should only hold the state that exists"
-assert _sd["hyperparameters"] == {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}, \
-    "SGD's state_dict should hold lr, momentum, nesterov and weight_decay"
+expect(sorted(_sd["state"]), [0, 1], "state_dict should only hold the state that exists")
+expect(_sd["hyperparameters"], {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+       "SGD's state_dict should hold lr, momentum, nesterov and weight_decay")
 for _p, _q in zip(_ps, _qs):
     _q.data[...] = _p.data
 _opt_b.load_state_dict(_sd)
-assert (_opt_b.lr, _opt_b.momentum, _opt_b.nesterov) == (0.1, 0.9, True), "load_state_dict should set every hyper-parameter"
+expect((_opt_b.lr, _opt_b.momentum, _opt_b.nesterov), (0.1, 0.9, True), "load_state_dict should set every hyper-parameter")
 for _k in range(3):
-    for _i, (_p, _q) in enumerate(zip(_ps, _qs)):
+    for _p, _q in zip(_ps, _qs):
         _g = _rng.standard_normal(_p.shape).astype(np.float32)
         _p.grad, _q.grad = Tensor(_g), Tensor(_g.copy())
     _opt_a.step()
     _opt_b.step()
-for _p, _q in zip(_ps, _qs):
-    assert np.array_equal(_p.data, _q.data), "a restored SGD with momentum should continue bit-for-bit identically"
+expect([_q.data - _p.data for _p, _q in zip(_ps, _qs)], [np.zeros(4), np.zeros((2, 3)), np.zeros(1)],
+       "a restored SGD with momentum should continue bit-for-bit identically")
 _aw = Tensor(np.ones(3))
 _opt_w = AdamW([_aw], lr=0.1)
 _aw.grad = Tensor([1.0, 2.0, 3.0])
 _opt_w.step()
 _sd_w = _opt_w.state_dict()
-assert isinstance(_sd_w["state"][0]["step"], int) and _sd_w["state"][0]["exp_avg"].dtype == np.float32, \
-    "state_dict should keep the step as an int and the arrays' dtype"
-_bad = {"state": {0: {"step": 1, "exp_avg": np.zeros(4, np.float32), "exp_avg_sq": np.zeros(4, np.float32)}},
-        "hyperparameters": {}}
-try:
-    AdamW([Tensor(np.ones(3))]).load_state_dict(_bad)
-    raise AssertionError("loading arrays of the wrong shape should raise ValueError")
-except ValueError:
-    pass
-_bad_index = {"state": {5: {"momentum_buffer": np.zeros(3, np.float32)}}, "hyperparameters": {}}
-try:
-    SGD([Tensor(np.ones(3))], lr=0.1, momentum=0.9).load_state_dict(_bad_index)
-    raise AssertionError("state for a parameter index that does not exist should raise ValueError")
-except ValueError:
-    pass
-_empty = SGD([Tensor(np.ones(2))], lr=0.1).state_dict()
-assert _empty["state"] == {}, "a fresh optimizer's state_dict has an empty state"
+expect((type(_sd_w["state"][0]["step"]).__name__, str(_sd_w["state"][0]["exp_avg"].dtype)), ("int", "float32"),
+       "state_dict should keep the step as an int and the arrays' dtype")
+expect(SGD([Tensor(np.ones(2))], lr=0.1).state_dict()["state"], {}, "a fresh optimizer's state_dict has an empty state")
 ### END HIDDEN TESTS
 print("✅ Step 5: state_dict round trip works")
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-state-dict-errors", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+bad_shape = {"state": {0: {"step": 1, "exp_avg": np.zeros(4, np.float32), "exp_avg_sq": np.zeros(4, np.float32)}},
+             "hyperparameters": {}}
+checked = AdamW([Tensor(np.ones(3))], lr=0.1)
+with expect_raises(ValueError, "loading arrays of the wrong shape should raise ValueError"):
+    checked.load_state_dict(bad_shape)
+expect((checked.state, checked.lr), ({}, 0.1), "a refused state_dict should leave the optimizer unchanged")
+### BEGIN HIDDEN TESTS
+_bad_index = {"state": {5: {"momentum_buffer": np.zeros(3, np.float32)}}, "hyperparameters": {}}
+with expect_raises(ValueError, "state for a parameter index that does not exist should raise ValueError"):
+    SGD([Tensor(np.ones(3))], lr=0.1, momentum=0.9).load_state_dict(_bad_index)
+_good = {"state": {0: {"momentum_buffer": np.full(3, 2.0, np.float32)}}, "hyperparameters": {"lr": 0.5}}
+_o = SGD([Tensor(np.ones(3))], lr=0.1, momentum=0.9)
+_o.load_state_dict(_good)
+expect_close(_o.state[0]["momentum_buffer"], [2.0, 2.0, 2.0], "a valid state_dict should load", rtol=0, atol=0)
+### END HIDDEN TESTS
+print("✅ Step 5: bad state dicts are refused")
+
 
 # %% [markdown]
 # ## Systems analysis
@@ -1038,27 +1100,50 @@ plt.show()
 # your optimizers keep exactly the state PyTorch keeps.
 
 # %% nbgrader={"grade": true, "grade_id": "test-memory-facts", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-assert n_params == 784 * 256 + 256 + 256 * 10 + 10, "the MLP should have 784*256 + 256 + 256*10 + 10 parameters"
-assert memory["SGD"][2] == 0, "plain SGD should keep no state"
-assert memory["SGD + momentum"][2] == 4 * n_params, "momentum should keep one float32 buffer per parameter"
-assert memory["Adam"][2] == 8 * n_params, "Adam should keep two float32 buffers per parameter"
+def optimizer_state_bytes(optimizer):
+    """Bytes held in arrays in optimizer.state."""
+    return sum(v.nbytes for buffers in optimizer.state.values() for v in buffers.values()
+               if isinstance(v, np.ndarray))
+
+
+def mlp_with_gradients(sizes=(784, 256, 10)):
+    """Parameters (weights (in, out), biases (out,)) of an MLP, each with a gradient of ones."""
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        params += [Tensor(np.zeros((n_in, n_out))), Tensor(np.zeros(n_out))]
+    for p in params:
+        p.grad = Tensor(np.ones(p.shape))
+    return params
+
+
+state_sizes = {}
+for name, make in [("SGD", lambda ps: SGD(ps, lr=0.01)), ("SGD + momentum", lambda ps: SGD(ps, lr=0.01, momentum=0.9)),
+                   ("Adam", lambda ps: Adam(ps))]:
+    optimizer = make(mlp_with_gradients())
+    optimizer.step()
+    state_sizes[name] = optimizer_state_bytes(optimizer)
+expect(state_sizes, {"SGD": 0, "SGD + momentum": 814120, "Adam": 1628240},
+       "state bytes for the 784-256-10 MLP (203,530 float32 parameters): none, one buffer, two buffers per parameter")
 ### BEGIN HIDDEN TESTS
-assert memory["AdamW"][2] == 8 * n_params, "AdamW should keep exactly Adam's state"
-_ps = mlp_parameters(sizes=(5, 3))
+_opt = AdamW(mlp_with_gradients())
+_opt.step()
+expect(optimizer_state_bytes(_opt), 1628240, "AdamW should keep exactly Adam's state")
+_ps = mlp_with_gradients(sizes=(5, 3))
 _ps[1].grad = None
 _opt = Adam(_ps)
 _opt.step()
-assert state_bytes(_opt) == 2 * 4 * 15 and set(_opt.state) == {0}, \
-    "Adam should create state only for parameters that were updated"
-assert set(_opt.state[0]) == {"step", "exp_avg", "exp_avg_sq"}, "Adam's state should hold step, exp_avg and exp_avg_sq"
+expect((optimizer_state_bytes(_opt), sorted(_opt.state)), (120, [0]),
+       "Adam should create state only for parameters that were updated")
+expect(sorted(_opt.state[0]), ["exp_avg", "exp_avg_sq", "step"], "Adam's state should hold step, exp_avg and exp_avg_sq")
 _ps64 = [Tensor(np.ones(10), dtype=np.float64)]
 _ps64[0].grad = Tensor(np.ones(10), dtype=np.float64)
 _opt64 = SGD(_ps64, lr=0.1, momentum=0.9)
 _opt64.step()
-assert state_bytes(_opt64) == 80 and _opt64.state[0]["momentum_buffer"].dtype == np.float64, \
-    "the momentum buffer should have the parameter's dtype"
+expect((optimizer_state_bytes(_opt64), str(_opt64.state[0]["momentum_buffer"].dtype)), (80, "float64"),
+       "the momentum buffer should have the parameter's dtype")
 ### END HIDDEN TESTS
 print("✅ optimizer state sizes check out")
+
 
 # %% [markdown]
 # ### 2. Convergence on hard problems
@@ -1174,60 +1259,55 @@ print("  " + ",  ".join(f"{name} {tuple(np.round(path[-1], 3).tolist())}" for na
 # is pure memory traffic.
 
 # %% nbgrader={"grade": false, "grade_id": "analysis-timing", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import ctypes
-import ctypes.util
-
-# glibc returns big freed arrays to the operating system and page-faults them back in on the next
-# step, which makes timings swing. Ask it to keep freed memory (the course benchmarks do the same).
-try:
-    _libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    _libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD
-    _libc.mallopt(-1, 2**30)       # M_TRIM_THRESHOLD
-except (OSError, AttributeError, TypeError):
-    pass
+from tinytorch_runtime.timing import measure
 
 
-def time_per_step_ms(make, n, repeats=5):
-    """Best-of-`repeats` milliseconds for one step() on a single parameter of n float32 values."""
+def time_per_step(make, n):
+    """Timing of one step() on a single parameter of n float32 values (median and IQR of 7 runs)."""
     p = Tensor(np.zeros(n, dtype=np.float32))
     p.grad = Tensor(np.full(n, 1e-3, dtype=np.float32))
     optimizer = make([p])
-    optimizer.step()  # warm-up: creates the state
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+    return measure(optimizer.step, repeats=7, warmup=2)  # the warm-up creates the state
 
 
 sizes = [1_000, 10_000, 100_000, 1_000_000]
 timers = {"SGD": lambda ps: SGD(ps, lr=0.01),
           "SGD + momentum": lambda ps: SGD(ps, lr=0.01, momentum=0.9),
           "Adam": lambda ps: Adam(ps)}
-step_ms = {name: [time_per_step_ms(make, n) for n in sizes] for name, make in timers.items()}
+step_times = {name: [time_per_step(make, n) for n in sizes] for name, make in timers.items()}
 
-print(f"{'parameters':>12}" + "".join(f"{name:>18}" for name in step_ms) + "   (ms per step)")
+print(f"{'parameters':>12}" + "".join(f"{name:>18}" for name in step_times) + "   (median ms per step)")
 for k, n in enumerate(sizes):
-    print(f"{n:>12,}" + "".join(f"{step_ms[name][k]:>18.3f}" for name in step_ms))
-print(f"Adam / SGD at {sizes[-1]:,} parameters: {step_ms['Adam'][-1] / step_ms['SGD'][-1]:.1f}x;  "
-      f"Adam: {step_ms['Adam'][-1] * 1e6 / sizes[-1]:.2f} ns per parameter")
+    print(f"{n:>12,}" + "".join(f"{1e3 * step_times[name][k].median:>18.3f}" for name in step_times))
+print(f"Adam at {sizes[-1]:,} parameters: {step_times['Adam'][-1]}; SGD: {step_times['SGD'][-1]}")
+print(f"Adam / SGD: {step_times['Adam'][-1].median / step_times['SGD'][-1].median:.1f}x;  "
+      f"Adam: {step_times['Adam'][-1].median * 1e9 / sizes[-1]:.2f} ns per parameter")
 
 fig, ax = plt.subplots(figsize=(6, 3.6))
-for name, ms in step_ms.items():
-    ax.loglog(sizes, ms, "o-", label=name)
-ax.loglog(sizes, [step_ms["Adam"][-1] * n / sizes[-1] for n in sizes], "--", color="grey", label="∝ n")
+for name, timings in step_times.items():
+    ms = np.array([1e3 * t.median for t in timings])
+    low = ms - np.array([1e3 * t.q1 for t in timings])
+    high = np.array([1e3 * t.q3 for t in timings]) - ms
+    ax.errorbar(sizes, ms, yerr=[low, high], fmt="o-", capsize=3, label=name)
+ax.loglog(sizes, [1e3 * step_times["Adam"][-1].median * n / sizes[-1] for n in sizes], "--", color="grey", label="∝ n")
+ax.set_xscale("log")
+ax.set_yscale("log")
 ax.set_xlabel("number of parameters")
-ax.set_ylabel("ms per step (best of 5)")
+ax.set_ylabel("ms per step (median, IQR bars)")
 ax.set_title("optimizer step time")
 ax.legend()
 plt.tight_layout()
 plt.show()
 
+
 # %% [markdown]
 # Below about 10,000 parameters the time is dominated by Python overhead (a fixed cost per
 # parameter tensor per step); above it the lines follow `∝ n`, and Adam costs several times
-# SGD because it makes several times as many passes over memory. PyTorch's `foreach=True` and
+# SGD because it makes several times as many passes over memory. Measured on the course's
+# 2-core test machine (shared with other jobs, three runs): at 1,000,000 parameters SGD took
+# 0.2–1.1 ms per step and Adam 6–15 ms, i.e. 6–15 ns per parameter; Adam/SGD came out between
+# about 9x and, in one noisy run, 67x. Your numbers will differ; the IQR bars show how much
+# one run can be trusted. PyTorch's `foreach=True` and
 # `fused=True` implementations exist to cut exactly these two costs: one kernel launch for all
 # tensors, and one pass over memory per parameter instead of ten.
 
@@ -1249,8 +1329,6 @@ rng = np.random.default_rng(6)
 X = rng.standard_normal((64, 3)).astype(np.float32)
 true_W = np.array([[2.0], [-1.0], [0.5]], dtype=np.float32)
 y = X @ true_W + 0.3 + 0.01 * rng.standard_normal((64, 1)).astype(np.float32)
-X1 = np.hstack([X, np.ones((64, 1), dtype=np.float32)])
-best = np.linalg.lstsq(X1, y, rcond=None)[0]
 
 
 def fit(make_optimizer, steps):
@@ -1265,18 +1343,21 @@ def fit(make_optimizer, steps):
     return W, b, optimizer
 
 
+# the least-squares solution (np.linalg.lstsq) is W = [2.00003, -0.99852, 0.50102], b = 0.29967
 for name, make, steps in [("SGD", lambda ps: SGD(ps, lr=0.1), 200),
                           ("momentum", lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True), 200),
                           ("Adam", lambda ps: Adam(ps, lr=0.05), 400)]:
     W, b, _ = fit(make, steps)
-    assert np.allclose(W.data, best[:3], atol=1e-3) and np.allclose(b.data, best[3], atol=1e-3), \
-        f"{name} should reach the least-squares solution"
-    assert W.dtype == np.float32, f"{name} should keep the parameters float32"
+    expect_close(np.concatenate([W.data.ravel(), b.data]), [2.00003, -0.99852, 0.50102, 0.29967],
+                 f"{name} should reach the least-squares solution", rtol=0, atol=1e-3)
+    expect(str(W.dtype), "float32", f"{name} should keep the parameters float32")
 ### BEGIN HIDDEN TESTS
 _W, _b, _opt = fit(lambda ps: AdamW(ps, lr=0.05, weight_decay=0.0), 400)
-assert np.allclose(_W.data, best[:3], atol=1e-3), "AdamW without decay should reach the least-squares solution"
+expect_close(_W.data.ravel(), [2.00003, -0.99852, 0.50102], "AdamW without decay should reach the least-squares solution",
+             rtol=0, atol=1e-3)
 _Wd, _bd, _ = fit(lambda ps: AdamW(ps, lr=0.05, weight_decay=0.5), 400)
-assert np.linalg.norm(_Wd.data) < np.linalg.norm(best[:3]) - 0.05, "decoupled weight decay should shrink the weights"
+expect_close(float(np.linalg.norm(_Wd.data)), 1.8, "the norm of the weights trained with AdamW(weight_decay=0.5)",
+             rtol=0.1, atol=0)
 # checkpoint half way through and resume in a new optimizer: identical to an uninterrupted run
 _W1, _b1, _o1 = fit(lambda ps: Adam(ps, lr=0.05, weight_decay=0.01), 40)
 _W2, _b2 = Tensor(_W1.data.copy()), Tensor(_b1.data.copy())
@@ -1285,13 +1366,13 @@ _o2.load_state_dict(_o1.state_dict())
 for _params, _o in (([_W1, _b1], _o1), ([_W2, _b2], _o2)):
     for _ in range(40):
         _o.zero_grad()
-        assert all(p.grad is None for p in _params), "zero_grad should clear every gradient"
+        expect([_p.grad for _p in _params], [None, None], "zero_grad should clear every gradient")
         _res = X @ _params[0].data + _params[1].data - y
         _params[0].grad = Tensor(2 / len(X) * X.T @ _res)
         _params[1].grad = Tensor(2 / len(X) * _res.sum(axis=0))
         _o.step()
-assert np.array_equal(_W1.data, _W2.data) and np.array_equal(_b1.data, _b2.data), \
-    "a resumed run should be bit-for-bit identical to an uninterrupted one"
+expect((_W2.data - _W1.data, _b2.data - _b1.data), (np.zeros((3, 1)), np.zeros(1)),
+       "a resumed run should be bit-for-bit identical to an uninterrupted one")
 # a frozen parameter (grad None) is left alone while another trains
 _Wf, _bf = Tensor(np.zeros((3, 1))), Tensor([0.3])
 _of = SGD([_Wf, _bf], lr=0.1, momentum=0.9, weight_decay=0.1)
@@ -1300,17 +1381,18 @@ for _ in range(30):
     _res = X @ _Wf.data + _bf.data - y
     _Wf.grad = Tensor(2 / len(X) * X.T @ _res)
     _of.step()
-assert np.array_equal(_bf.data, np.array([0.3], dtype=np.float32)), "a frozen parameter should not move at all"
-assert 1 not in _of.state, "a frozen parameter should get no optimizer state"
+expect((_bf.data, sorted(_of.state)), (np.array([0.3], dtype=np.float32), [0]),
+       "a frozen parameter should not move at all and get no optimizer state")
 # tied weights share one array: the in-place update keeps them tied
 _shared = Tensor(np.ones((3, 1)))
 _tied = Tensor(_shared.data)
 _shared.grad = Tensor(np.ones((3, 1)))
 Adam([_shared], lr=0.1).step()
-assert np.shares_memory(_tied.data, _shared.data) and np.allclose(_tied.data, 0.9, atol=1e-6), \
-    "an in-place update should be visible through every Tensor that shares the parameter's array"
+expect_close(_tied.data, np.full((3, 1), 0.9), "an in-place update should be visible through a Tensor sharing the array",
+             rtol=0, atol=1e-6)
 ### END HIDDEN TESTS
 print("✅ Integration: all optimizers train a linear model")
+
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "reflection-intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Reflection questions
