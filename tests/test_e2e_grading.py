@@ -31,6 +31,7 @@ PARTIAL = {
     "06_optimizers": ("state-dict", {"test-state-dict", "test-state-dict-errors", "test-integration"}),
     "07_training": ("evaluate", {"test-evaluate", "test-evaluate-mode", "test-integration"}),
     "08_dataloader": ("dataloader-iter", {"test-dataloader-iter", "test-integration"}),
+    "09_spatial": ("batchnorm", {"test-batchnorm", "test-integration"}),
     "11_embeddings": ("embedding", {"test-embedding", "test-integration"}),
 }
 

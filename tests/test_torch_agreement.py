@@ -465,3 +465,148 @@ def test_embedding_gradients_match_central_differences_in_float64(tt):
     pos = em.SinusoidalPositionalEncoding(4, 3)
     x = tt.tensor.Tensor(np.random.default_rng(5).standard_normal((2, 4, 3)), dtype=np.float64)
     assert tt.autograd.gradcheck(lambda v: em.EmbeddingFunction.apply(v, ids) * 2.0 + pos(x)[:, :3], weight)
+
+
+# ---------------------------------------------------------------- 09_spatial
+
+def spatial_module(tt):
+    needs(tt, "spatial", "autograd")
+    return importlib.import_module("tinytorch.spatial")
+
+
+CONV_TOL = dict(rtol=1e-4, atol=1e-4)   # sums of up to C*K*K (forward) or N*OH*OW (weight grad) float32 products
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), n=st.integers(1, 3), c=st.integers(1, 4), f=st.integers(1, 5),
+       h=st.integers(1, 9), w=st.integers(1, 9), k=st.integers(1, 4), stride=st.integers(1, 3),
+       padding=st.integers(0, 2), bias=st.booleans())
+def test_conv2d_values_and_every_gradient_match_torch(tt, data, n, c, f, h, w, k, stride, padding, bias):
+    sp = spatial_module(tt)
+    if h + 2 * padding < k or w + 2 * padding < k:
+        with pytest.raises(ValueError):
+            sp.conv2d_output_shape(h, w, k, stride, padding)
+        return
+    xa = data.draw(arrays((n, c, h, w)))
+    wa = data.draw(arrays((f, c, k, k))) / 10
+    ba = data.draw(arrays((f,)))
+    x, W = leaf(tt, xa), leaf(tt, wa)
+    B = leaf(tt, ba) if bias else None
+    out = sp.conv2d(x, W, B, stride=stride, padding=padding)
+    tx, tW = torch_leaf(xa), torch_leaf(wa)
+    tB = torch_leaf(ba) if bias else None
+    tout = torch.nn.functional.conv2d(tx, tW, tB, stride=stride, padding=padding)
+    close(out, tout, **CONV_TOL)
+    upstream = data.draw(arrays(tuple(tout.shape)))
+    out.backward(upstream)
+    tout.backward(torch.tensor(upstream))
+    close(x.grad, tx.grad, **CONV_TOL)
+    close(W.grad, tW.grad, rtol=1e-4, atol=1e-3)
+    if bias:
+        close(B.grad, tB.grad, rtol=1e-4, atol=1e-3)
+
+
+def test_conv2d_layer_matches_torch_conv2d_with_copied_weights(tt):
+    sp = spatial_module(tt)
+    ours = sp.Conv2d(3, 16, 3, stride=2, padding=1, rng=np.random.default_rng(0))
+    theirs = torch.nn.Conv2d(3, 16, 3, stride=2, padding=1)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.data))     # same (out, in, kH, kW) layout as torch
+        theirs.bias.copy_(torch.tensor(ours.bias.data))
+    xa = np.random.default_rng(1).standard_normal((4, 3, 17, 16)).astype(np.float32)
+    out, tout = ours(tt.tensor.Tensor(xa)), theirs(torch.tensor(xa))
+    close(out, tout, **CONV_TOL)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    close(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-3)
+    close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-3)
+    assert abs(float(ours.weight.data.std()) - np.sqrt(2 / 27)) < 0.03      # He init: std sqrt(2 / fan_in)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9),
+       k=st.integers(1, 4), stride=st.sampled_from([None, 1, 2, 3]), kind=st.sampled_from(["max", "avg"]),
+       ties=st.booleans())
+def test_pools_match_torch(tt, data, n, c, h, w, k, stride, kind, ties):
+    """Values and input gradients of MaxPool2d / AvgPool2d; with ties=True the inputs are small integers,
+    so windows hold their maximum several times and the gradient must go to the first one, as torch's."""
+    sp = spatial_module(tt)
+    if h < k or w < k:
+        return
+    elements = st.integers(0, 2).map(float) if ties else st.floats(-10, 10, width=32)
+    xa = data.draw(hnp.arrays(np.float32, (n, c, h, w), elements=elements))
+    layer = (sp.MaxPool2d if kind == "max" else sp.AvgPool2d)(k, stride)
+    tfn = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
+    x, tx = leaf(tt, xa), torch_leaf(xa)
+    out, tout = layer(x), tfn(tx, k, stride)
+    close(out, tout, **ELEMENTWISE)
+    upstream = data.draw(arrays(tuple(tout.shape)))
+    out.backward(upstream)
+    tout.backward(torch.tensor(upstream))
+    close(x.grad, tx.grad, **ELEMENTWISE if kind == "max" else REDUCTION)
+
+
+def test_flatten_matches_torch(tt):
+    sp = spatial_module(tt)
+    xa = np.random.default_rng(2).standard_normal((3, 2, 4, 5)).astype(np.float32)
+    x, tx = leaf(tt, xa), torch_leaf(xa)
+    out, tout = sp.Flatten()(x), torch.nn.Flatten()(tx)
+    close(out, tout, rtol=0, atol=0)
+    weights = np.arange(out.size, dtype=np.float32).reshape(out.shape)
+    (out * tt.tensor.Tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    close(x.grad, tx.grad, rtol=0, atol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), n=st.integers(1, 4), c=st.integers(1, 4), h=st.integers(1, 5), w=st.integers(1, 5),
+       momentum=st.sampled_from([0.1, 0.5]))
+def test_batchnorm2d_train_and_eval_incl_running_stats_match_torch(tt, data, n, c, h, w, momentum):
+    sp = spatial_module(tt)
+    if n * h * w < 2:
+        return   # torch refuses to compute training statistics from one value per channel
+    ours = sp.BatchNorm2d(c, momentum=momentum)
+    theirs = torch.nn.BatchNorm2d(c, momentum=momentum)
+    gamma, beta = data.draw(arrays((c,))), data.draw(arrays((c,)))
+    ours.weight.data[...], ours.bias.data[...] = gamma, beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(gamma))
+        theirs.bias.copy_(torch.tensor(beta))
+    for step in range(3):                                  # training: batch statistics, running averages
+        xa = data.draw(arrays((n, c, h, w))) + step
+        x, tx = leaf(tt, xa), torch_leaf(xa)
+        out, tout = ours(x), theirs(tx)
+        close(out, tout, rtol=1e-3, atol=2e-3)
+        upstream = data.draw(arrays((n, c, h, w)))
+        out.backward(upstream)
+        tout.backward(torch.tensor(upstream))
+        close(x.grad, tx.grad, rtol=1e-3, atol=5e-3)
+        np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-4, atol=1e-3)
+    close(ours.weight.grad, theirs.weight.grad, rtol=1e-3, atol=2e-2)
+    close(ours.bias.grad, theirs.bias.grad, rtol=1e-3, atol=2e-2)
+    ours.eval()
+    theirs.eval()
+    xa = data.draw(arrays((n, c, h, w)))
+    x, tx = leaf(tt, xa), torch_leaf(xa)
+    out, tout = ours(x), theirs(tx)                        # eval: running statistics, nothing updated
+    close(out, tout, rtol=1e-3, atol=2e-3)
+    out.backward(np.ones(out.shape, np.float32))
+    tout.sum().backward()
+    close(x.grad, tx.grad, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_spatial_gradients_match_central_differences_in_float64(tt):
+    sp = spatial_module(tt)
+    rng = np.random.default_rng(7)
+    f64 = lambda a: tt.tensor.Tensor(a, dtype=np.float64)  # noqa: E731
+    x, w, b = f64(rng.standard_normal((2, 3, 6, 5))), f64(rng.standard_normal((4, 3, 3, 3))), f64(rng.standard_normal(4))
+    gradcheck = tt.autograd.gradcheck
+    for stride, padding in ((1, 0), (2, 1), (3, 2)):
+        assert gradcheck(lambda a, k, c: sp.conv2d(a, k, c, stride=stride, padding=padding), x, w, b)
+    assert gradcheck(lambda a: sp.MaxPool2dFunction.apply(a, kernel_size=3, stride=2), x)
+    assert gradcheck(lambda a: sp.AvgPool2dFunction.apply(a, kernel_size=2, stride=1), x)
+    bn = sp.BatchNorm2d(3)
+    assert gradcheck(lambda a: bn(a), x)
+    assert gradcheck(lambda a: sp.Flatten()(a) * 2.0, x)

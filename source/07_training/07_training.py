@@ -350,13 +350,13 @@ for xb, yb in batches:                       # the same epoch, written out by ha
     twin_loss.backward()
     twin_opt.step()
     twin_losses.append(twin_loss.item())
-expect_close(epoch_loss - float(np.mean(twin_losses)), 0.0,
-             "with equal batches, the epoch loss is the mean of the batch losses (your loss minus that mean)",
-             rtol=0, atol=1e-5)
 expect_close(max(float(np.abs(p.data - q.data).max()) for p, q in zip(model.parameters(), twin.parameters())), 0.0,
              "one train_epoch should update the weights exactly like zero_grad / forward / backward / step per batch "
              "(largest weight difference; forgetting zero_grad makes gradients pile up across batches)",
              rtol=0, atol=1e-6)
+expect_close(epoch_loss - float(np.mean(twin_losses)), 0.0,
+             "with equal batches, the epoch loss is the mean of the batch losses (your loss minus that mean)",
+             rtol=0, atol=1e-5)
 losses = [train_epoch(model, batches, loss_fn, opt) for _ in range(15)]
 expect_close(losses[-1] / epoch_loss, 0.5, "the training loss should go down over a few epochs (last / first)",
              rtol=0, atol=0.4)
