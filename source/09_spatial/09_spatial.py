@@ -540,15 +540,27 @@ print("✅ Step 6: Conv2d works")
 # `x.reshape(N·C, 1, H, W)`, then `im2col` gives a `(K·K, N·C·OH·OW)` matrix with one window per
 # column, in the order of the output. Then
 #
-# - forward: `idx = cols.argmax(axis=0)` (the **first** maximum of each column), the output is
-#   `cols[idx, np.arange(M)]` reshaped to `(N, C, OH, OW)`;
+# - forward: `out = cols.max(axis=0)`, reshaped to `(N, C, OH, OW)`. Save `cols` and `out` for
+#   the backward pass;
 # - backward: only the winner of each window influenced the output, so the gradient goes to it
-#   and nowhere else. Build a zero `(K·K, M)` matrix, write `grad.ravel()` at `[idx, arange(M)]`,
-#   and `col2im` it back (overlapping windows, `stride < K`, add up as before), then reshape to
-#   `(N, C, H, W)`.
+#   and nowhere else. Build a boolean `(K·K, M)` matrix `winner` that is True at the **first**
+#   maximum of each column, multiply it by the output gradient (`winner * grad.reshape(1, -1)`,
+#   which broadcasts over the rows) and `col2im` the result back (overlapping windows,
+#   `stride < K`, add up as before), then reshape to `(N, C, H, W)`.
 #
-# When a window holds the maximum twice, the gradient goes to the first one in reading order
-# (that is what `argmax` picks and what PyTorch does), not half to each.
+# When a window holds its maximum twice, the gradient goes to the first one in reading order, not
+# half to each (that is what PyTorch does). To find the first maximum, walk down the `K·K` rows
+# once, vectorised over all windows, and remember which windows already have their winner:
+#
+# ```python
+# taken = np.zeros(M, dtype=bool)
+# for r in range(K * K):
+#     winner[r] = (cols[r] == out) & ~taken
+#     taken |= winner[r]
+# ```
+#
+# (`cols.argmax(axis=0)` finds the same indices, but NumPy's argmax along the first axis is a slow,
+# strided loop: about 50 times slower than these K² whole-row operations on a real batch.)
 
 # %% nbgrader={"grade": false, "grade_id": "maxpool", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -560,17 +572,22 @@ class MaxPool2dFunction(Function):
         oh, ow = conv2d_output_shape(h, w, kernel_size, stride)
         ### BEGIN SOLUTION
         cols = im2col(x.reshape(n * c, 1, h, w), kernel_size, stride)
-        idx = cols.argmax(axis=0)
-        ctx.idx, ctx.x_shape, ctx.kernel_size, ctx.stride = idx, x.shape, kernel_size, stride
-        return cols[idx, np.arange(cols.shape[1])].reshape(n, c, oh, ow)
+        out = cols.max(axis=0)
+        ctx.save_for_backward(cols, out)
+        ctx.x_shape, ctx.kernel_size, ctx.stride = x.shape, kernel_size, stride
+        return out.reshape(n, c, oh, ow)
         ### END SOLUTION
 
     def backward(ctx, grad):
+        cols, out = ctx.saved
         n, c, h, w = ctx.x_shape
         ### BEGIN SOLUTION
-        k = _pair(ctx.kernel_size)
-        dcols = np.zeros((k[0] * k[1], ctx.idx.size), dtype=grad.dtype)
-        dcols[ctx.idx, np.arange(ctx.idx.size)] = grad.ravel()
+        winner = np.zeros(cols.shape, dtype=bool)
+        taken = np.zeros(out.shape, dtype=bool)
+        for r in range(cols.shape[0]):
+            winner[r] = (cols[r] == out) & ~taken
+            taken |= winner[r]
+        dcols = winner * grad.reshape(1, -1)
         return (col2im(dcols, (n * c, 1, h, w), ctx.kernel_size, ctx.stride).reshape(n, c, h, w),)
         ### END SOLUTION
 
