@@ -631,13 +631,12 @@ print(f"PE[p]·PE[p+5] is the same for every p: largest deviation {shift_invaria
 #
 # Each input is a sequence of 6 token ids; the label is the id at **position 0**. The model:
 # token `Embedding(8, 4)` + learned positions → flatten to `(N, 24)` → `Linear(24, 8)`, trained
-# with module 06's Adam on module 04's cross-entropy. Every piece must pass its gradient on for
-# the loss to reach zero, and gradients must reach only the rows of the tokens in the batch.
+# with plain gradient descent on a cross-entropy written with Tensor operations (this module
+# needs only modules 01-05). Every piece must pass its gradient on for the loss to reach zero,
+# and gradients must reach only the rows of the tokens in the batch.
 
 # %% nbgrader={"grade": true, "grade_id": "test-integration", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
 from tinytorch.layers import Linear
-from tinytorch.losses import CrossEntropyLoss
-from tinytorch.optimizers import Adam
 
 data_rng = np.random.default_rng(10)
 seqs = data_rng.integers(0, 8, size=(64, 6))
@@ -646,17 +645,18 @@ tok = Embedding(8, 4, rng=np.random.default_rng(11))
 pos = LearnedPositionalEncoding(6, 4, rng=np.random.default_rng(12))
 head = Linear(24, 8, rng=np.random.default_rng(13))
 params = tok.parameters() + pos.parameters() + head.parameters()
-opt = Adam(params, lr=0.05)
 losses = []
-for step in range(60):
-    opt.zero_grad()
+for step in range(80):
     logits = head(pos(tok(seqs)).reshape(64, 24))
-    loss = CrossEntropyLoss()(logits, labels)
+    log_probs = logits - logits.exp().sum(axis=1, keepdims=True).log()
+    loss = -log_probs[np.arange(64), labels].mean()
     loss.backward()
-    opt.step()
+    for p in params:
+        p.data -= 1.0 * p.grad.data
+        p.grad = None
     losses.append(float(loss.data))
 expect_close(losses[0], 2.36086, "the first loss (random model)", rtol=1e-4, atol=0)
-expect_close(losses[-1], 0.00203, "after 60 Adam steps the loss should be near 0", rtol=0.05, atol=0.0005)
+expect_close(losses[-1], 0.01815, "after 80 SGD steps the loss should be near 0", rtol=0.05, atol=0.0005)
 accuracy = float((head(pos(tok(seqs)).reshape(64, 24)).data.argmax(axis=1) == labels).mean())
 expect(accuracy, 1.0, "the model should read the token at position 0 perfectly")
 ### BEGIN HIDDEN TESTS
@@ -670,7 +670,7 @@ _sin = SinusoidalPositionalEncoding(6, 4)
 _h = _sin(tok(seqs[:2]))
 expect_close(_h.data - tok.weight.data[seqs[:2]], np.broadcast_to(sinusoidal_positions(6, 4), (2, 6, 4)),
              "token embedding + sinusoidal positions", rtol=1e-5, atol=1e-6)
-expect_close(losses[10], 0.43230, "the loss after 10 steps", rtol=1e-3, atol=0)
+expect_close(losses[10], 0.39636, "the loss after 10 steps", rtol=1e-3, atol=0)
 ### END HIDDEN TESTS
 print("✅ Integration: embeddings and positions train together")
 
