@@ -32,6 +32,7 @@ PARTIAL = {
     "07_training": ("evaluate", {"test-evaluate", "test-evaluate-mode", "test-integration"}),
     "08_dataloader": ("dataloader-iter", {"test-dataloader-iter", "test-integration"}),
     "09_spatial": ("batchnorm", {"test-batchnorm", "test-integration"}),
+    "10_tokenization": ("bpe-encode", {"test-bpe-encode", "test-special-tokens", "test-integration"}),
     "11_embeddings": ("embedding", {"test-embedding", "test-integration"}),
 }
 
