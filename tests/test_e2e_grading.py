@@ -23,7 +23,7 @@ from conftest import tito
 # For each module: the solution step the partial students leave out, and every test that
 # exercises that step (directly or through later steps that call it).
 PARTIAL = {
-    "01_tensor": ("tensor-matmul", {"test-matmul", "test-integration"}),
+    "01_tensor": ("tensor-matmul", {"test-matmul", "test-matmul-batched", "test-integration"}),
     "02_activations": ("softmax", {"test-softmax", "test-softmax-dims", "test-integration"}),
     "03_layers": ("dropout", {"test-dropout", "test-integration"}),
     "04_losses": ("mse", {"test-mse", "test-integration"}),
