@@ -10,9 +10,10 @@ c.CourseDirectory.course_id = "tinytorch"
 c.CourseDirectory.root = str(COURSE_ROOT)
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
-# Never copy authoring files (the jupytext text form NN_name.py, checkpoints, caches) out of source/.
+# Never copy authoring files (the jupytext text form NN_name.py, the mistake catalogue, checkpoints,
+# caches) out of source/.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "[0-9][0-9]_*.py", ".jupytext*"]
+                            "[0-9][0-9]_*.py", ".jupytext*", "mistakes.yml"]
 
 c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", "/srv/nbgrader/exchange")
 # exchange/<course_id>/{inbound,outbound,feedback}: one exchange can serve several courses
