@@ -50,15 +50,18 @@ def test_reference_implementations_are_not_in_release(built_course, module_ids):
 
 
 def test_nbgrader_ignores_the_authoring_files():
-    """The jupytext .py next to each source notebook matches CourseDirectory.ignore, so neither
+    """The jupytext .py and the mistake catalogue next to each source notebook match
+    CourseDirectory.ignore, so neither
     generate_assignment nor autograde copies it (autograde copies non-notebook source files)."""
     from nbgrader.utils import is_ignored
     from traitlets.config.loader import PyFileConfigLoader
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
     ignore = cfg.CourseDirectory.ignore
-    for py in sorted((REPO / "source").glob("*/*.py")):
-        assert is_ignored(str(py), ignore), py
+    authoring = sorted((REPO / "source").glob("*/*.py")) + sorted((REPO / "source").glob("*/mistakes.yml"))
+    assert any(p.name == "mistakes.yml" for p in authoring)
+    for path in authoring:
+        assert is_ignored(path.name, ignore), path
 
 
 def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
