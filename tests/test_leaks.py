@@ -61,7 +61,7 @@ def test_nbgrader_ignores_the_authoring_files():
     authoring = sorted((REPO / "source").glob("*/*.py")) + sorted((REPO / "source").glob("*/mistakes.yml"))
     assert any(p.name == "mistakes.yml" for p in authoring)
     for path in authoring:
-        assert is_ignored(path.name, ignore), path
+        assert is_ignored(str(path), ignore), path
 
 
 def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
