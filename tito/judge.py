@@ -143,13 +143,56 @@ class _Rewriter(ast.NodeTransformer):
         return node
 
 
+def _expected_arguments(tree: ast.AST) -> set[int]:
+    """ids of every node inside the `expected` argument of a check."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CHECKS:
+            expected = _argument(node, 1, "expected")
+            if expected is not None:
+                inside.update(id(n) for n in ast.walk(expected))
+    return inside
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in stmt.names}
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def drop_expected_only(tree: ast.Module) -> set[str]:
+    """Remove top-level statements that only bind names read nowhere but in `expected` arguments
+    (reference helpers, copies of inputs, expected arrays): in the judged run they would put an
+    oracle into the student's process. Returns the names removed."""
+    expected = _expected_arguments(tree)
+    removed: list[ast.stmt] = []
+    while True:
+        live = [s for s in tree.body if s not in removed]
+        used = {n.id for s in live for n in ast.walk(s)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in expected}
+        more = [s for s in live if _bound_names(s) and not (_bound_names(s) & used)
+                and not isinstance(s, (ast.Import, ast.ImportFrom))]
+        if not more:
+            break
+        removed += more
+    tree.body = [s for s in tree.body if s not in removed] or [ast.Pass()]
+    return {n for s in removed for n in _bound_names(s)}
+
+
 def rewrite_cell(grade_id: str, source: str, visible_only: bool = False) -> JudgedCell:
-    """The cell with every check reduced to a report of its actual value."""
+    """The cell with every check reduced to a report of its actual value, and every statement that
+    only computes expected values removed."""
     text = strip_hidden(source) if visible_only else source
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
         raise AuthoringError(f"{grade_id}: test cell is not valid Python: {exc}") from None
+    drop_expected_only(tree)
     rewriter = _Rewriter(hidden_lines(text))
     tree = ast.fix_missing_locations(rewriter.visit(tree))
     return JudgedCell(grade_id, ast.unparse(tree), rewriter.checks, bool(hidden_lines(source)))

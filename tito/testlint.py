@@ -7,33 +7,11 @@ import re
 from .judge import AuthoringError, graded_test_cells, hidden_lines, rewrite_cell
 from .validate import BEGIN_SOLUTION, END_SOLUTION
 
-CHECK_NAMES = {"expect", "expect_close"}
 POINT_SPLIT = re.compile(r"\b\d+(\.\d+)?\s*(points?|pts?)\b|\(\s*\d+(\.\d+)?\s*\)|\b\d+\s*/\s*\d+\b", re.I)
 
 
 def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def _expected_only_names(tree: ast.AST) -> set[str]:
-    """Names assigned in the cell and read only inside `expected` arguments of checks."""
-    assigned, in_expected, elsewhere = set(), set(), set()
-    expected_nodes: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CHECK_NAMES:
-            expected = node.args[1] if len(node.args) > 1 else next(
-                (k.value for k in node.keywords if k.arg == "expected"), None)
-            if expected is not None:
-                expected_nodes.update(id(n) for n in ast.walk(expected))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Store):
-                assigned.add(node.id)
-            elif id(node) in expected_nodes:
-                in_expected.add(node.id)
-            else:
-                elsewhere.add(node.id)
-    return (assigned & in_expected) - elsewhere
 
 
 def _hidden_module_names(source: str) -> list[str]:
@@ -85,8 +63,6 @@ def test_cell_problems(nb) -> list[str]:
             problems.append(f"{gid}: no checks (expect/expect_close/expect_raises)")
         if not judged.has_hidden:
             problems.append(f"{gid}: no hidden part (### BEGIN HIDDEN TESTS)")
-        for name in sorted(_expected_only_names(tree)):
-            problems.append(f"{gid}: `{name}` is only used as an expected value: write it inline in the check")
         bad = _hidden_module_names(cell.source)
         if bad:
             problems.append(f"{gid}: hidden tests define names without a leading _: {', '.join(bad)}")

@@ -1,0 +1,237 @@
+"""Scores that student code cannot forge (docs/grading.md).
+
+Unit tests of the judge's parts, then a tampering cohort for 01_tensor and 05_autograd through the
+real CLI, nbgrader and the sandbox: each class of generic tampering added to an untouched release
+(score 0, flagged), to a partly correct submission (its untampered score, flagged) and to a correct
+one (full marks, flagged), with untampered controls (not flagged).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import nbformat
+import numpy as np
+import pytest
+from nbgrader.api import Gradebook
+
+from tinytorch_runtime import judging
+from tinytorch_runtime.checks import CheckFailed, expect, expect_close, expect_raises
+from tito import cohort, judge
+from tito.course_dir import CourseDir
+
+from conftest import tito
+
+# ------------------------------------------------------------------ the parts
+
+
+def test_rewriting_removes_expected_values_from_what_the_student_process_runs():
+    cell = judge.rewrite_cell("t", "y = f(3)\nexpect(y, 424242, 'f(3)')\n"
+                                   "expect_close(y * 2, 848484.0, 'twice', rtol=1e-3, atol=0.5)\n"
+                                   "with expect_raises(ValueError, 'bad input'):\n    f(-1)\n"
+                                   "### BEGIN HIDDEN TESTS\nexpect(f(5), 777, 'f(5)')\n### END HIDDEN TESTS\n")
+    assert "424242" not in cell.code and "848484" not in cell.code and "777" not in cell.code
+    assert [c.kind for c in cell.checks.values()] == ["equal", "close", "raises", "equal"]
+    assert cell.checks[1].rtol == 1e-3 and cell.checks[1].atol == 0.5
+    assert cell.checks[2].exception == "ValueError"
+    assert [c.hidden for c in cell.checks.values()] == [False, False, False, True]
+    visible = judge.rewrite_cell("t", "expect(1, 1, 'a')\n### BEGIN HIDDEN TESTS\nexpect(2, 2, 'b')\n### END HIDDEN TESTS\n",
+                                 visible_only=True)
+    assert len(visible.checks) == 1
+
+
+def test_statements_that_only_compute_expected_values_never_reach_the_student_process():
+    cell = judge.rewrite_cell("t", "_x = np.ones(3)\n_before = _x.copy()\ndef _adam_reference(a):\n    return a * 2\n"
+                                   "_want = _adam_reference(_x)\ny = step(_x)\nexpect(y, _want, 'one step')\n"
+                                   "expect(_x, _before, 'input unchanged')\n")
+    assert "_adam_reference" not in cell.code and "_before" not in cell.code and "_want" not in cell.code
+    assert "_x = np.ones(3)" in cell.code and "y = step(_x)" in cell.code
+
+
+def test_tolerances_must_be_literals():
+    with pytest.raises(judge.AuthoringError, match="rtol must be a literal"):
+        judge.rewrite_cell("t", "expect_close(a, b, 'x', rtol=tol)")
+
+
+def test_only_plain_data_crosses_and_liars_compare_unequal():
+    class Liar:
+        def __eq__(self, other):
+            return True
+
+        shape = (2, 2)
+
+    wire = json.loads(json.dumps(judging.encode([Liar(), np.float32(1.5), np.arange(3), (2, 3), np.dtype("float32")])))
+    liar, scalar, arr, shape, dtype = judging.decode(wire)
+    assert isinstance(liar, judging.Opaque) and not (liar == liar)
+    assert scalar == np.float32(1.5) and arr.tolist() == [0, 1, 2] and shape == (2, 3) and dtype == np.float32
+    with pytest.raises(judging.WireError):
+        judging.decode({"a": "AAAA", "dtype": "object", "shape": [1]})
+    with pytest.raises(judging.WireError):
+        judging.decode({"a": "AAAAAAAAAAA=", "dtype": "int64", "shape": [5]})
+
+
+def test_in_kernel_checks_show_what_the_code_returned():
+    with pytest.raises(CheckFailed, match=r"your code returned: array of shape \(2,\)"):
+        expect(np.array([1.0, 2.0]), [1.0, 3.0], "values")
+    with pytest.raises(CheckFailed, match="largest difference"):
+        expect_close(np.array([1.0, 2.0]), [1.0, 2.1], "values")
+    with pytest.raises(CheckFailed, match="raised nothing"):
+        with expect_raises(ValueError, "must raise"):
+            pass
+    expect(np.float32(2.0), 2.0, "scalars")
+    expect((2, 3), (2, 3), "shapes")
+
+
+def test_in_kernel_hidden_checks_never_show_the_expected_value(tmp_path):
+    import linecache
+
+    source = "### BEGIN HIDDEN TESTS\nexpect(41, 98765, 'hidden one')\n### END HIDDEN TESTS\n"
+    name = str(tmp_path / "cell.py")
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    with pytest.raises(CheckFailed) as info:
+        exec(compile(source, name, "exec"), {"expect": expect})
+    assert "98765" not in str(info.value) and "41" not in str(info.value) and "hidden check" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def relu_course(built_course):
+    cd = CourseDir(built_course)
+    module = cd.course.module("02_activations")
+    reference = (cd.reference_dir / "tinytorch" / "activations.py").read_text()
+    cell = judge.rewrite_cell("test-x", "_y = ReLU()(Tensor([[-2.0, 3.0]]))\n"
+                                        "expect(_y.data, [[0.0, 3.0]], 'relu')\n"
+                                        "### BEGIN HIDDEN TESTS\nexpect(ReLU()(Tensor([-1.0])).data, [0.0], 'h')\n"
+                                        "### END HIDDEN TESTS\n")
+    env = cd.grading_env(module.id)
+    expected = judge.reference_reports(module.name, reference, [cell], env)["test-x"]
+    return module, reference, cell, env, expected
+
+
+@pytest.mark.parametrize("attack", [
+    # forge the report stream with the values the visible test shows
+    "import os, json\nos.write(1, (json.dumps({'cell': 'test-x', 'observations': [[0, {'p': [[0.0, 3.0]]}]], "
+    "'error': None}) + '\\n').encode())",
+    # patch the comparison functions and builtins in the student's process
+    "import numpy\nnumpy.array_equal = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\n"
+    "import builtins\nbuiltins.isinstance = lambda *a: True",
+    # return an object equal to everything
+    "class _Any:\n    def __eq__(self, o): return True\n    data = property(lambda self: self)\n"
+    "ReLU.forward = lambda self, x: _Any()",
+    # end the process before the cells report
+    "import os\nos._exit(0)",
+])
+def test_generic_tampering_in_the_module_does_not_pass(relu_course, attack):
+    module, reference, cell, env, expected = relu_course
+    wrong = reference.replace("np.maximum(x.data, 0)", "x.data * 0 + 1")
+    assert wrong != reference
+    reports = judge.run_cells(module.name, wrong + "\n" + attack + "\n", [cell], env)
+    assert not judge.compare(cell, reports, expected).passed
+
+
+def test_the_reference_passes_its_own_judged_cell(relu_course):
+    module, reference, cell, env, expected = relu_course
+    assert judge.compare(cell, judge.run_cells(module.name, reference, [cell], env), expected).passed
+
+
+def test_tamper_signs_name_the_hooks():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("ip = get_ipython()\nip.set_custom_exc((Exception,), h)"),
+                                         nbformat.v4.new_code_cell("x = np.ones(3)\nnp.allclose = lambda *a: True")])
+    signs = judge.tamper_signs(nb)
+    assert any("exception handling in cell 1" in s for s in signs) and any("numpy in cell 2" in s for s in signs)
+    assert judge.tamper_signs(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y = np.maximum(x, 0)")])) == []
+
+
+# ------------------------------------------------------------------ the tampering cohort
+
+TAMPERING = {
+    # every later cell is replaced by `pass` before it runs
+    "input": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+    # every statement of every later cell wrapped in try/except
+    "ast": ("import ast\nclass _Wrap(ast.NodeTransformer):\n    def visit_Module(self, node):\n"
+            "        node.body = [ast.Try(body=[s], handlers=[ast.ExceptHandler(type=None, name=None, body=[ast.Pass()])],"
+            " orelse=[], finalbody=[]) for s in node.body]\n        return node\n"
+            "get_ipython().ast_transformers.append(_Wrap())"),
+    # errors swallowed: no error output reaches nbgrader
+    "exc": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
+    # the comparison functions tests call are patched
+    "numpy": ("import numpy, numpy.testing\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True\n"
+              "numpy.testing.assert_allclose = lambda *a, **k: None\nimport tinytorch_runtime.checks as _c\n"
+              "_c.same = _c.close = lambda *a, **k: True"),
+}
+MODULES = {"01_tensor": "tensor-matmul", "05_autograd": "matmul"}
+
+
+def _insert_after_setup(nb, code: str):
+    nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    setup = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+@pytest.fixture(scope="module")
+def tampered(built_course):
+    cd = CourseDir(built_course)
+    students = {}
+    for module_id, step in MODULES.items():
+        source = nbformat.read(cd.source_notebook(module_id), as_version=4)
+        release = nbformat.read(cd.release_notebook(module_id), as_version=4)
+        bases = {"untouched": cohort.Profile("untouched", solve=False),
+                 "partial": cohort.Profile("partial", leave_stubs=(step,)),
+                 "correct": cohort.Profile("correct")}
+        made = {b: cohort.make_notebook(source, release, p) for b, p in bases.items()}
+        for base, nb in made.items():
+            name = f"tj{module_id[:2]}-{base}"
+            cohort.write_submission(built_course, name, module_id, nb)
+            students[name] = (module_id, base, None)
+            attacks = TAMPERING if base != "correct" else {"numpy": TAMPERING["numpy"]}
+            for attack, code in attacks.items():
+                name = f"tj{module_id[:2]}-{base}-{attack}"
+                cohort.write_submission(built_course, name, module_id, _insert_after_setup(nb, code))
+                students[name] = (module_id, base, attack)
+    runs = {m: tito("autograde", m, "--jobs", "2", "--no-progress", "--force",
+                    *[a for s, (mm, _, _) in students.items() if mm == m for a in ("--student", s)], cwd=built_course)
+            for m in MODULES}
+    return cd, students, runs
+
+
+def _score(cd, module_id, student) -> float:
+    with Gradebook(f"sqlite:///{cd.gradebook}", "tinytorch") as gb:
+        return gb.find_submission(module_id, student).score
+
+
+def _flags(cd, module_id, student) -> list[str]:
+    return json.loads(judge.judge_record_path(cd, module_id, student).read_text())["flags"]
+
+
+def test_tampering_never_raises_a_score(tampered):
+    cd, students, runs = tampered
+    table = {s: _score(cd, m, s) for s, (m, _, _) in students.items()}
+    for student, (module_id, base, attack) in students.items():
+        untampered = table[f"tj{module_id[:2]}-{base}"]
+        assert table[student] == pytest.approx(untampered), (student, table, runs[module_id].stdout)
+    for module_id in MODULES:
+        assert table[f"tj{module_id[:2]}-untouched"] == 0
+        assert 0 < table[f"tj{module_id[:2]}-partial"] < table[f"tj{module_id[:2]}-correct"]
+
+
+def test_tampering_is_flagged_and_honest_work_is_not(tampered):
+    cd, students, _ = tampered
+    for student, (module_id, _, attack) in students.items():
+        flags = _flags(cd, module_id, student)
+        assert bool(flags) == (attack is not None), (student, flags)
+    with Gradebook(f"sqlite:///{cd.gradebook}", "tinytorch") as gb:
+        flagged = {s for s, (m, _, _) in students.items() if gb.find_submission_notebook(m, m, s).flagged}
+    assert flagged == {s for s, (_, _, a) in students.items() if a is not None}
+
+
+def test_flags_reach_the_outcome_line_and_the_exports(tampered, tmp_path):
+    cd, students, runs = tampered
+    for student, (module_id, _, attack) in students.items():
+        line = next(line for line in runs[module_id].stdout.splitlines() if f" {student} " in line)
+        assert ("integrity:" in line) == (attack is not None), line
+    tito("grades", "--out", str(tmp_path), cwd=cd.root)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "grades_lms.csv").read_text())))
+    by_student = {r["student_id"]: r for r in rows}
+    for student, (_, _, attack) in students.items():
+        assert bool(by_student[student]["integrity"]) == (attack is not None), by_student[student]
