@@ -610,3 +610,216 @@ def test_spatial_gradients_match_central_differences_in_float64(tt):
     bn = sp.BatchNorm2d(3)
     assert gradcheck(lambda a: bn(a), x)
     assert gradcheck(lambda a: sp.Flatten()(a) * 2.0, x)
+
+
+
+# ---------------------------------------------------------------- attention (12_attention)
+
+def attention_module(tt):
+    needs(tt, "attention", "autograd")
+    return importlib.import_module("tinytorch.attention")
+
+
+def attention_inputs(data, lead, tq, tk, d):
+    q = data.draw(arrays((*lead, tq, d)).map(lambda a: a / 4))
+    k = data.draw(arrays((*lead, tk, d)).map(lambda a: a / 4))
+    v = data.draw(arrays((*lead, tk, d)))
+    return q, k, v
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), lead=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), t=st.integers(1, 6),
+       d=st.integers(1, 8), causal=st.booleans())
+def test_sdpa_with_arbitrary_and_causal_masks_matches_torch(tt, data, lead, t, d, causal):
+    """Values of out and the gradients of q, k, v vs F.scaled_dot_product_attention (bool attn_mask:
+    True = may attend, the same convention). Rows that the masks leave empty are NaN in torch and
+    zeros in TinyTorch (documented difference): the draws keep the diagonal, so no row is empty."""
+    att = attention_module(tt)
+    q, k, v = attention_inputs(data, lead, t, t, d)
+    mask = data.draw(hnp.arrays(np.bool_, (t, t))) | np.eye(t, dtype=bool)
+    upstream = data.draw(arrays((*lead, t, d)))
+    ours = [leaf(tt, a) for a in (q, k, v)]
+    theirs = [torch_leaf(a) for a in (q, k, v)]
+    out, weights = att.scaled_dot_product_attention(*ours, mask=mask, causal=causal)
+    keep = torch.tensor(mask & np.tril(np.ones((t, t), dtype=bool))) if causal else torch.tensor(mask)
+    tout = torch.nn.functional.scaled_dot_product_attention(*theirs, attn_mask=keep)
+    close(out, tout, **REDUCTION)
+    assert np.all(weights.data[..., ~keep.numpy()] == 0)
+    (out * tt.tensor.Tensor(upstream)).sum().backward()
+    (tout * torch.tensor(upstream)).sum().backward()
+    for a, b in zip(ours, theirs):
+        close(a.grad, b.grad, rtol=1e-4, atol=1e-4)
+
+
+def test_sdpa_causal_flag_matches_torch_is_causal(tt):
+    att = attention_module(tt)
+    rng = np.random.default_rng(12)
+    q, k, v = (rng.standard_normal((2, 3, 7, 5)).astype(np.float32) for _ in range(3))
+    out, _ = att.scaled_dot_product_attention(*(tt.tensor.Tensor(a) for a in (q, k, v)), causal=True)
+    tout = torch.nn.functional.scaled_dot_product_attention(*(torch.tensor(a) for a in (q, k, v)), is_causal=True)
+    close(out, tout, **REDUCTION)
+
+
+def test_sdpa_fully_masked_row_gives_zeros_not_nan(tt):
+    att = attention_module(tt)
+    q = leaf(tt, np.ones((3, 4), np.float32))
+    mask = np.array([[True, False, True], [False, False, False], [True, True, True]])
+    out, weights = att.scaled_dot_product_attention(q, q, q, mask=mask)
+    assert np.all(out.data[1] == 0) and np.all(weights.data[1] == 0)
+    out.sum().backward()
+    assert np.all(np.isfinite(q.grad.data))
+
+
+@pytest.mark.parametrize("with_padding", [False, True])
+def test_multihead_attention_matches_torch_with_copied_weights(tt, with_padding):
+    """Output, per-head weights and every gradient vs torch.nn.MultiheadAttention(batch_first=True).
+    TinyTorch's Linear stores (in, out) weights; torch's in_proj_weight stacks W_q, W_k, W_v as (out, in).
+    torch's bool attn_mask means True = blocked, the opposite of ours."""
+    att = attention_module(tt)
+    rng = np.random.default_rng(3)
+    n, t, d, h = 2, 5, 8, 2
+    ours = att.MultiHeadAttention(d, h, causal=True, rng=rng)
+    for p in ours.parameters():
+        p.data[...] = rng.normal(0, 0.4, p.shape)
+    theirs = torch.nn.MultiheadAttention(d, h, batch_first=True)
+    with torch.no_grad():
+        theirs.in_proj_weight.copy_(torch.tensor(np.concatenate(
+            [ours.q_proj.weight.data.T, ours.k_proj.weight.data.T, ours.v_proj.weight.data.T])))
+        theirs.in_proj_bias.copy_(torch.tensor(np.concatenate(
+            [ours.q_proj.bias.data, ours.k_proj.bias.data, ours.v_proj.bias.data])))
+        theirs.out_proj.weight.copy_(torch.tensor(ours.out_proj.weight.data.T))
+        theirs.out_proj.bias.copy_(torch.tensor(ours.out_proj.bias.data))
+    x = rng.standard_normal((n, t, d)).astype(np.float32)
+    keep_keys = np.ones((n, t), dtype=bool)
+    if with_padding:
+        keep_keys[1, 3:] = False
+    xt, tx = leaf(tt, x), torch_leaf(x)
+    out = ours(xt, mask=keep_keys[:, None, None, :])
+    tout, tweights = theirs(tx, tx, tx, attn_mask=torch.triu(torch.ones(t, t, dtype=torch.bool), 1),
+                            key_padding_mask=torch.tensor(~keep_keys), need_weights=True,
+                            average_attn_weights=False)
+    close(out, tout, **REDUCTION)
+    close(ours.last_weights, tweights, **REDUCTION)
+    upstream = rng.standard_normal((n, t, d)).astype(np.float32)
+    (out * tt.tensor.Tensor(upstream)).sum().backward()
+    (tout * torch.tensor(upstream)).sum().backward()
+    close(xt.grad, tx.grad, rtol=1e-4, atol=1e-5)
+    gw, gb = theirs.in_proj_weight.grad.numpy(), theirs.in_proj_bias.grad.numpy()
+    for i, proj in enumerate((ours.q_proj, ours.k_proj, ours.v_proj)):
+        np.testing.assert_allclose(proj.weight.grad.data, gw[i * d:(i + 1) * d].T, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(proj.bias.grad.data, gb[i * d:(i + 1) * d], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.out_proj.weight.grad.data, theirs.out_proj.weight.grad.numpy().T,
+                               rtol=1e-4, atol=1e-5)
+    close(ours.out_proj.bias.grad, theirs.out_proj.bias.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_attention_functions_match_central_differences_in_float64(tt):
+    att = attention_module(tt)
+    ag = importlib.import_module("tinytorch.autograd")
+    rng = np.random.default_rng(8)
+    T = tt.tensor.Tensor
+    mask = rng.random((4, 5)) < 0.7
+    mask[2] = False
+    assert ag.gradcheck(lambda s: att.masked_softmax(s, mask), T(rng.standard_normal((2, 4, 5)), dtype=np.float64))
+    q, k, v = (T(rng.standard_normal((2, 4, 3)), dtype=np.float64) for _ in range(3))
+    assert ag.gradcheck(lambda a, b, c: att.scaled_dot_product_attention(a, b, c, mask=mask[:, :4], causal=True)[0],
+                        q, k, v)
+
+
+# ---------------------------------------------------------------- transformers (13_transformers)
+
+def transformers_module(tt):
+    needs(tt, "transformers", "attention", "embeddings", "autograd")
+    return importlib.import_module("tinytorch.transformers")
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), lead=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4), dim=st.integers(2, 9))
+def test_layernorm_matches_torch(tt, data, lead, dim):
+    tr = transformers_module(tt)
+    x = data.draw(arrays((*lead, dim)))
+    upstream = data.draw(arrays((*lead, dim)))
+    weight, bias = data.draw(arrays((dim,))), data.draw(arrays((dim,)))
+    ours = tr.LayerNorm(dim)
+    ours.weight.data[...], ours.bias.data[...] = weight, bias
+    theirs = torch.nn.LayerNorm(dim)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(weight))
+        theirs.bias.copy_(torch.tensor(bias))
+    xt, tx = leaf(tt, x), torch_leaf(x)
+    out, tout = ours(xt), theirs(tx)
+    close(out, tout, rtol=1e-4, atol=1e-4)
+    (out * tt.tensor.Tensor(upstream)).sum().backward()
+    (tout * torch.tensor(upstream)).sum().backward()
+    # ∂L/∂x scales with weight / std: a constant row (std = sqrt(eps)) gives values near 1e3 * |weight|
+    close(xt.grad, tx.grad, rtol=2e-3, atol=2e-3)
+    close(ours.weight.grad, theirs.weight.grad, rtol=1e-3, atol=1e-3)
+    close(ours.bias.grad, theirs.bias.grad, **REDUCTION)
+
+
+def test_layernorm_matches_central_differences_in_float64(tt):
+    tr = transformers_module(tt)
+    ag = importlib.import_module("tinytorch.autograd")
+    rng = np.random.default_rng(9)
+    T = tt.tensor.Tensor
+    x, w, b = (T(rng.standard_normal(s), dtype=np.float64) for s in ((2, 3, 5), (5,), (5,)))
+    assert ag.gradcheck(lambda a, g, c: tr.LayerNormFunction.apply(a, g, c, eps=1e-5), x, w, b)
+
+
+@pytest.mark.parametrize("layers, heads, dim", [(2, 2, 8), (1, 4, 16)])
+def test_tinygpt_logits_and_every_gradient_match_a_torch_reimplementation(tt, layers, heads, dim):
+    """A whole TinyGPT vs benchmarks/torch_gpt.py (the same architecture in torch.nn, fused SDPA and
+    LayerNorm kernels) with copied weights: logits, loss and the gradient of every parameter."""
+    import sys
+
+    from conftest import REPO
+
+    tr = transformers_module(tt)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from torch_gpt import TorchGPT, copy_weights, tinytorch_named_grads
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    vocab, block = 11, 8
+    rng = np.random.default_rng(layers)
+    ours = tr.TinyGPT(vocab, block, dim, layers, heads, rng=rng)
+    for p in ours.parameters():
+        p.data[...] += rng.normal(0, 0.1, p.shape)     # move away from the init (LayerNorm ones, zero biases)
+    theirs = TorchGPT(vocab, block, dim, layers, heads)
+    copy_weights(ours, theirs)
+    ids = rng.integers(0, vocab, (3, block + 1))
+    logits = ours(ids[:, :-1])
+    tlogits = theirs(torch.tensor(ids[:, :-1]))
+    close(logits, tlogits, rtol=1e-4, atol=1e-5)
+    loss = tr.language_model_loss(logits, ids[:, 1:])
+    tloss = torch.nn.functional.cross_entropy(tlogits.reshape(-1, vocab), torch.tensor(ids[:, 1:]).reshape(-1))
+    assert float(loss.data) == pytest.approx(tloss.item(), rel=1e-5)
+    loss.backward()
+    tloss.backward()
+    expected = tinytorch_named_grads(theirs)
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.data, expected[name], rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+def test_generate_greedy_matches_torch_argmax_decoding(tt):
+    import sys
+
+    from conftest import REPO
+
+    tr = transformers_module(tt)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from torch_gpt import TorchGPT, copy_weights
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    rng = np.random.default_rng(2)
+    ours = tr.TinyGPT(7, 4, 8, 1, 2, rng=rng)
+    for p in ours.parameters():
+        p.data[...] += rng.normal(0, 0.5, p.shape)
+    theirs = TorchGPT(7, 4, 8, 1, 2)
+    copy_weights(ours, theirs)
+    idx = torch.tensor([[1, 2], [3, 0]])
+    with torch.no_grad():
+        for _ in range(6):
+            idx = torch.cat([idx, theirs(idx[:, -4:])[:, -1].argmax(-1, keepdim=True)], dim=1)
+    np.testing.assert_array_equal(ours.generate(np.array([[1, 2], [3, 0]]), 6, temperature=0), idx.numpy())
