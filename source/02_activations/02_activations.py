@@ -32,7 +32,11 @@
 #
 # All five must be **numerically stable**: `Sigmoid` of −1000 and `Softmax` of logits around 1000
 # must give exact, finite answers without overflow warnings. The textbook formulas above do not
-# — you will see them break in the systems analysis.
+# — the tests of Steps 2, 3 and 5 feed them such inputs, and you will see them break in the
+# systems analysis.
+#
+# **Expected time:** 2–3 hours. **Difficulty:** ★★☆☆ (each `forward` is one to three lines of
+# NumPy; the care goes into overflow, dtypes and the axis of softmax).
 
 # %% [markdown]
 # ## Why it matters: without a nonlinearity, depth buys nothing
@@ -80,6 +84,14 @@
 #| export
 import numpy as np
 from tinytorch.tensor import Tensor
+
+# %% [markdown]
+# The graded test cells check your code with `expect` (exact), `expect_close` (within a
+# tolerance) and `expect_raises`. When a check fails it prints what your code returned next to
+# what was expected.
+
+# %% nbgrader={"grade": false, "grade_id": "test-tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from tinytorch_runtime.checks import expect, expect_close, expect_raises
 
 # %% [markdown]
 # See the collapse for yourself: two linear layers give exactly the same answer as their product,
@@ -160,31 +172,29 @@ class ReLU(Activation):
 
 # %% nbgrader={"grade": true, "grade_id": "test-relu", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 relu = ReLU()
-y = relu(Tensor([[-2.0, -0.5, 0.0], [0.5, 2.0, 3.0]]))
-assert isinstance(y, Tensor), "ReLU should return a Tensor"
-assert y.shape == (2, 3), "ReLU should keep the input's shape"
-assert np.allclose(y.data, [[0.0, 0.0, 0.0], [0.5, 2.0, 3.0]]), \
-    "ReLU should turn negatives into 0 and keep positives unchanged"
+x = Tensor([[-2.0, -0.5, 0.0], [0.5, 2.0, 3.0]])
+y = relu(x)
+expect(type(y).__name__, "Tensor", "ReLU should return a Tensor")
+expect(y.shape, (2, 3), "ReLU should keep the input's shape")
+expect(y.data, [[0.0, 0.0, 0.0], [0.5, 2.0, 3.0]], "ReLU should turn negatives into 0 and keep positives unchanged")
+expect(x.data, [[-2.0, -0.5, 0.0], [0.5, 2.0, 3.0]],
+       "ReLU must not change its input: compute a new array instead of writing into x.data")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(21)
 _a = _rng.normal(size=(3, 4, 5)).astype(np.float32)
 _a[0, 0, :4] = [0.0, -0.0, -1e-30, 1e-30]
-_x = Tensor(_a)
-_before = _x.data.copy()
+_x = Tensor(_a.copy())
 _y = relu(_x)
-assert isinstance(_y, Tensor), "ReLU should return a Tensor for 3-D input too"
-assert _y.shape == (3, 4, 5), "ReLU should keep a 3-D input's shape"
-assert _y.dtype == np.float32, "ReLU should keep float32 input as float32"
-assert np.array_equal(_x.data, _before), "ReLU must not modify its input tensor"
-assert np.array_equal(_y.data, np.where(_a > 0, _a, 0)), \
-    "ReLU should pass positive values through exactly and turn every non-positive value into 0"
-assert _y.data[0, 0, 0] == 0 and _y.data[0, 0, 1] == 0 and _y.data[0, 0, 2] == 0, \
-    "ReLU at exactly 0 and at tiny negative values should be 0"
-assert _y.data[0, 0, 3] > 0, "ReLU should keep tiny positive values"
-_big = relu(Tensor(np.array([-1e30, 1e30], dtype=np.float32))).data
-assert _big[0] == 0 and _big[1] == np.float32(1e30), "ReLU should handle very large magnitudes exactly"
-assert relu(Tensor(np.zeros((0, 3), dtype=np.float32))).shape == (0, 3), \
-    "ReLU should accept an empty batch and keep its shape"
+expect(_y.shape, (3, 4, 5), "ReLU should keep a 3-D input's shape")
+expect(str(_y.dtype), "float32", "ReLU should keep float32 input as float32")
+expect(_x.data, _a, "ReLU must not modify a 3-D input tensor")
+expect(_y.data, np.where(_a > 0, _a, 0), "ReLU should pass positive values through exactly and turn every "
+       "non-positive value (0, -0, tiny negatives) into 0")
+expect(relu(Tensor(np.array([-1e30, 1e30], dtype=np.float32))).data, np.array([0, 1e30], dtype=np.float32),
+       "ReLU should handle very large magnitudes exactly")
+expect(relu(Tensor(np.array([-np.inf, np.inf], dtype=np.float32))).data, [0.0, np.inf],
+       "ReLU of -inf should be 0 and of +inf should be +inf")
+expect(relu(Tensor(np.zeros((0, 3), dtype=np.float32))).shape, (0, 3), "ReLU should accept an empty batch")
 ### END HIDDEN TESTS
 print("✅ ReLU works")
 
@@ -233,45 +243,61 @@ class Sigmoid(Activation):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-sigmoid", "locked": true, "points": 14, "schema_version": 3, "solution": false, "task": false}
-import warnings
-
+# %% nbgrader={"grade": true, "grade_id": "test-sigmoid", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 sigmoid = Sigmoid()
 y = sigmoid(Tensor([-2.0, 0.0, 2.0]))
-assert isinstance(y, Tensor), "Sigmoid should return a Tensor"
-assert y.shape == (3,), "Sigmoid should keep the input's shape"
-assert np.allclose(y.data, [0.11920292, 0.5, 0.88079708], atol=1e-6), \
-    "Sigmoid should give about 0.119, 0.5 and 0.881 at -2, 0 and 2"
-z = Tensor(np.linspace(-6, 6, 13, dtype=np.float32))
-assert np.allclose(sigmoid(Tensor(-z.data)).data, 1 - sigmoid(z).data, atol=1e-6), \
-    "Sigmoid should satisfy sigmoid(-x) = 1 - sigmoid(x)"
+expect(type(y).__name__, "Tensor", "Sigmoid should return a Tensor")
+expect(y.shape, (3,), "Sigmoid should keep the input's shape")
+expect_close(y.data, [0.11920292, 0.5, 0.88079708], "Sigmoid should give about 0.119, 0.5 and 0.881 at -2, 0 and 2",
+             rtol=0, atol=1e-6)
+z = np.linspace(-6, 6, 13, dtype=np.float32)
+expect_close(sigmoid(Tensor(-z)).data + sigmoid(Tensor(z)).data, np.ones(13),
+             "Sigmoid should satisfy sigmoid(-x) + sigmoid(x) = 1", rtol=0, atol=1e-6)
 ### BEGIN HIDDEN TESTS
-_ext_in = Tensor(np.array([-1000.0, -100.0, -88.8, 88.8, 100.0, 1000.0], dtype=np.float32))
-try:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            _ext = sigmoid(_ext_in)
-except (FloatingPointError, RuntimeWarning):
-    raise AssertionError("Sigmoid overflowed on very large or very negative inputs: "
-                         "make sure no exponent you compute can be positive") from None
-assert np.all(np.isfinite(_ext.data)), "Sigmoid should be finite for extreme inputs"
-assert _ext.data[0] == 0.0 and _ext.data[-1] == 1.0, \
-    "Sigmoid of -1000 should be exactly 0 and of +1000 exactly 1"
-assert np.all((_ext.data >= 0) & (_ext.data <= 1)), "Sigmoid outputs must lie in [0, 1]"
-assert _ext.dtype == np.float32, "Sigmoid should keep float32 input as float32"
-_rng = np.random.default_rng(22)
-_a = (_rng.normal(size=(4, 5, 6)) * 5).astype(np.float32)
-_x = Tensor(_a)
-_before = _x.data.copy()
+_a = (np.random.default_rng(22).normal(size=(4, 5, 6)) * 5).astype(np.float32)
+_x = Tensor(_a.copy())
 _y = sigmoid(_x)
-assert _y.shape == (4, 5, 6), "Sigmoid should keep a 3-D input's shape"
-assert np.array_equal(_x.data, _before), "Sigmoid must not modify its input tensor"
-_ref = 1.0 / (1.0 + np.exp(-_a.astype(np.float64)))
-assert np.allclose(_y.data, _ref, atol=1e-6, rtol=1e-5), "Sigmoid values are wrong on random inputs"
-assert sigmoid(Tensor([0.0])).data[0] == 0.5, "Sigmoid of 0 should be exactly 0.5"
+expect(_y.shape, (4, 5, 6), "Sigmoid should keep a 3-D input's shape")
+expect(str(_y.dtype), "float32", "Sigmoid should keep float32 input as float32")
+expect(_x.data, _a, "Sigmoid must not modify its input tensor")
+expect_close(_y.data, 1.0 / (1.0 + np.exp(-_a.astype(np.float64))), "Sigmoid values on random inputs",
+             rtol=1e-5, atol=1e-6)
+expect(sigmoid(Tensor([0.0])).data, [0.5], "Sigmoid of 0 should be exactly 0.5")
 ### END HIDDEN TESTS
-print("✅ Sigmoid works and is numerically stable")
+print("✅ Sigmoid works")
+
+# %% [markdown]
+# The next test feeds your `Sigmoid` inputs of ±100 and ±1000 and records every warning NumPy
+# prints while it runs. A stable implementation prints none.
+
+# %% nbgrader={"grade": true, "grade_id": "test-sigmoid-stable", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+import warnings
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        extreme = sigmoid(Tensor(np.array([-1000.0, -100.0, 100.0, 1000.0], dtype=np.float32)))
+expect([str(w.message) for w in caught], [],
+       "Sigmoid of ±100 and ±1000 should print no warning: some exponent you compute is positive and "
+       "overflows (and np.where computes both of its branches for every element)")
+expect(extreme.data[[0, 3]], [0.0, 1.0], "Sigmoid of -1000 should be exactly 0 and of +1000 exactly 1")
+expect_close(extreme.data[[1, 2]], [0.0, 1.0], "Sigmoid of -100 should be about 0 and of +100 about 1",
+             rtol=0, atol=1e-6)
+### BEGIN HIDDEN TESTS
+_ext = np.array([[-1000.0, -100.0, -88.8, -20.0], [20.0, 88.8, 100.0, 1000.0]], dtype=np.float32)
+with warnings.catch_warnings(record=True) as _caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        _y = sigmoid(Tensor(_ext))
+        _y64 = sigmoid(Tensor(np.array([-1000.0, -750.0, 750.0, 1000.0]), dtype=np.float64))
+expect([str(_w.message) for _w in _caught], [], "Sigmoid should print no warning on a 2-D batch of extreme "
+       "float32 inputs, nor on float64 inputs beyond ±710")
+expect(str(_y.dtype), "float32", "Sigmoid should keep float32 input as float32 for extreme inputs")
+expect_close(_y.data, 1.0 / (1.0 + np.exp(-np.clip(_ext.astype(np.float64), -700, 700))),
+             "Sigmoid values on a 2-D batch of extreme inputs", rtol=1e-5, atol=1e-6)
+expect(_y64.data[[0, 3]], [0.0, 1.0], "Sigmoid of ±1000 in float64 should be exactly 0 and 1")
+### END HIDDEN TESTS
+print("✅ Sigmoid is numerically stable")
 
 # %% [markdown]
 # ## Step 3 · Tanh
@@ -303,30 +329,32 @@ import warnings
 
 tanh = Tanh()
 y = tanh(Tensor([-1.0, 0.0, 1.0]))
-assert isinstance(y, Tensor), "Tanh should return a Tensor"
-assert y.shape == (3,), "Tanh should keep the input's shape"
-assert np.allclose(y.data, [-0.76159416, 0.0, 0.76159416], atol=1e-6), \
-    "Tanh should give about -0.762, 0 and 0.762 at -1, 0 and 1"
+expect(type(y).__name__, "Tensor", "Tanh should return a Tensor")
+expect(y.shape, (3,), "Tanh should keep the input's shape")
+expect_close(y.data, [-0.76159416, 0.0, 0.76159416], "Tanh should give about -0.762, 0 and 0.762 at -1, 0 and 1",
+             rtol=0, atol=1e-6)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        extreme = tanh(Tensor([-1000.0, 1000.0]))
+expect([str(w.message) for w in caught], [], "Tanh of ±1000 should print no warning (the textbook formula overflows)")
+expect(extreme.data, [-1.0, 1.0], "Tanh of -1000 should be -1 and of +1000 should be +1")
 ### BEGIN HIDDEN TESTS
-try:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            _ext = tanh(Tensor(np.array([-1000.0, -90.0, 90.0, 1000.0], dtype=np.float32)))
-except (FloatingPointError, RuntimeWarning):
-    raise AssertionError("Tanh overflowed on very large inputs: use a stable formulation") from None
-assert np.all(np.isfinite(_ext.data)), "Tanh should be finite for extreme inputs"
-assert np.allclose(_ext.data, [-1, -1, 1, 1]), "Tanh of large negative/positive inputs should be -1/+1"
-assert _ext.dtype == np.float32, "Tanh should keep float32 input as float32"
-_rng = np.random.default_rng(23)
-_a = (_rng.normal(size=(2, 3, 7)) * 3).astype(np.float32)
-_x = Tensor(_a)
-_before = _x.data.copy()
+with warnings.catch_warnings(record=True) as _caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        _ext = tanh(Tensor(np.array([[-1000.0, -90.0], [90.0, 1000.0]], dtype=np.float32)))
+expect([str(_w.message) for _w in _caught], [], "Tanh should print no warning on a 2-D batch of extreme inputs")
+expect(_ext.data, [[-1.0, -1.0], [1.0, 1.0]], "Tanh of large negative/positive inputs should be -1/+1")
+expect(str(_ext.dtype), "float32", "Tanh should keep float32 input as float32")
+_a = (np.random.default_rng(23).normal(size=(2, 3, 7)) * 3).astype(np.float32)
+_x = Tensor(_a.copy())
 _y = tanh(_x)
-assert _y.shape == (2, 3, 7), "Tanh should keep a 3-D input's shape"
-assert np.array_equal(_x.data, _before), "Tanh must not modify its input tensor"
-assert np.allclose(_y.data, np.tanh(_a.astype(np.float64)), atol=1e-6), "Tanh values are wrong on random inputs"
-assert np.allclose(tanh(Tensor(-_a)).data, -_y.data, atol=1e-7), "Tanh should be odd: tanh(-x) = -tanh(x)"
+expect(_y.shape, (2, 3, 7), "Tanh should keep a 3-D input's shape")
+expect(_x.data, _a, "Tanh must not modify its input tensor")
+expect_close(_y.data, np.tanh(_a.astype(np.float64)), "Tanh values on random inputs", rtol=0, atol=1e-6)
+expect_close(tanh(Tensor(-_a)).data + _y.data, np.zeros((2, 3, 7)), "Tanh should be odd: tanh(-x) = -tanh(x)",
+             rtol=0, atol=1e-7)
 ### END HIDDEN TESTS
 print("✅ Tanh works")
 
@@ -378,42 +406,38 @@ class GELU(Activation):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-gelu", "locked": true, "points": 14, "schema_version": 3, "solution": false, "task": false}
-import math
 import warnings
 
 gelu = GELU()
 y = gelu(Tensor([-1.0, 0.0, 1.0]))
-assert isinstance(y, Tensor), "GELU should return a Tensor"
-assert y.shape == (3,), "GELU should keep the input's shape"
-assert y.data[1] == 0, "GELU(0) should be 0"
-assert np.allclose(y.data, [-0.15880801, 0.0, 0.84119199], atol=1e-5), \
-    "GELU should give about -0.1588, 0 and 0.8412 at -1, 0 and 1 (tanh approximation)"
+expect(type(y).__name__, "Tensor", "GELU should return a Tensor")
+expect(y.shape, (3,), "GELU should keep the input's shape")
+expect(float(y.data[1]), 0.0, "GELU(0) should be exactly 0")
+expect_close(y.data, [-0.15880801, 0.0, 0.84119199],
+             "GELU should give about -0.1588, 0 and 0.8412 at -1, 0 and 1 (tanh approximation)", rtol=0, atol=1e-5)
+expect_close(gelu(Tensor([-3.0, 3.0])).data, [-0.00363739, 2.99636261],
+             "GELU should give about -0.0036 and 2.9964 at -3 and 3", rtol=0, atol=1e-5)
 ### BEGIN HIDDEN TESTS
 _grid = np.linspace(-6, 6, 241)
-_c = math.sqrt(2 / math.pi)
-_ref_tanh = np.array([0.5 * v * (1 + math.tanh(_c * (v + 0.044715 * v ** 3))) for v in _grid])
-_ref_erf = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in _grid])
 _x = Tensor(_grid.astype(np.float32))
-_before = _x.data.copy()
 _y = gelu(_x)
-assert _y.shape == (241,), "GELU should keep the input's shape"
-assert _y.dtype == np.float32, "GELU should keep float32 input as float32"
-assert np.array_equal(_x.data, _before), "GELU must not modify its input tensor"
-assert np.allclose(_y.data, _ref_tanh, atol=1e-5, rtol=1e-5), \
-    "GELU should match the tanh-approximation formula across the range -6..6"
-assert np.max(np.abs(_y.data - _ref_erf)) < 1e-3, "GELU should stay close to the exact erf form"
-try:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            _ext = gelu(Tensor([-1000.0, -50.0, 50.0, 1000.0]))
-except (FloatingPointError, RuntimeWarning):
-    raise AssertionError("GELU overflowed on large inputs: use np.tanh rather than exponentials") from None
-assert np.all(np.isfinite(_ext.data)), "GELU should be finite for large inputs"
-assert np.allclose(_ext.data, [0.0, 0.0, 50.0, 1000.0]), \
-    "GELU should be about 0 for very negative inputs and about x for very positive inputs"
-_m = Tensor(np.arange(-12, 12, dtype=np.float32).reshape(2, 3, 4) / 4)
-assert gelu(_m).shape == (2, 3, 4), "GELU should keep a 3-D input's shape"
+expect(_y.shape, (241,), "GELU should keep the input's shape")
+expect(str(_y.dtype), "float32", "GELU should keep float32 input as float32")
+expect(_x.data, _grid.astype(np.float32), "GELU must not modify its input tensor")
+expect_close(_y.data, 0.5 * _grid * (1 + np.tanh(np.sqrt(2 / np.pi) * (_grid + 0.044715 * _grid ** 3))),
+             "GELU should match the tanh-approximation formula across the range -6..6", rtol=1e-5, atol=1e-5)
+with warnings.catch_warnings(record=True) as _caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        _ext = gelu(Tensor([-1000.0, -50.0, 50.0, 1000.0]))
+expect([str(_w.message) for _w in _caught], [], "GELU should print no warning for inputs up to ±1000")
+expect_close(_ext.data, [0.0, 0.0, 50.0, 1000.0],
+             "GELU should be about 0 for very negative inputs and about x for very positive inputs", rtol=1e-6, atol=1e-6)
+_v = np.arange(-12, 12).reshape(2, 3, 4) / 4
+_m = gelu(Tensor(_v.astype(np.float32)))
+expect(_m.shape, (2, 3, 4), "GELU should keep a 3-D input's shape")
+expect_close(_m.data, 0.5 * _v * (1 + np.tanh(np.sqrt(2 / np.pi) * (_v + 0.044715 * _v ** 3))),
+             "GELU on a 3-D input", rtol=1e-5, atol=1e-6)
 ### END HIDDEN TESTS
 print("✅ GELU works")
 
@@ -472,86 +496,102 @@ class Softmax(Activation):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
-import warnings
-
+# %% nbgrader={"grade": true, "grade_id": "test-softmax", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 softmax = Softmax()
 y = softmax(Tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]))
-assert isinstance(y, Tensor), "Softmax should return a Tensor"
-assert y.shape == (2, 3), "Softmax should keep the input's shape"
-assert np.allclose(y.data.sum(axis=-1), 1.0, atol=1e-6), "each row should sum to 1"
-assert np.allclose(y.data[0], [0.09003057, 0.24472847, 0.66524096], atol=1e-6), \
-    "softmax of [1, 2, 3] should be about [0.090, 0.245, 0.665]"
-assert np.allclose(y.data[1], 1 / 3, atol=1e-6), "equal logits should give equal probabilities"
+expect(type(y).__name__, "Tensor", "Softmax should return a Tensor")
+expect(y.shape, (2, 3), "Softmax should keep the input's shape")
+expect_close(y.data.sum(axis=-1), [1.0, 1.0], "each row should sum to 1", rtol=0, atol=1e-6)
+expect_close(y.data, [[0.09003057, 0.24472847, 0.66524096], [1 / 3, 1 / 3, 1 / 3]],
+             "softmax of [1, 2, 3] should be about [0.090, 0.245, 0.665]; equal logits give equal probabilities",
+             rtol=0, atol=1e-6)
 ### BEGIN HIDDEN TESTS
-_big = Tensor(np.array([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0], [2.0, 1.0, 0.0]], dtype=np.float32))
-_before = _big.data.copy()
-try:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            _p = softmax(_big)
-except (FloatingPointError, RuntimeWarning):
-    raise AssertionError("Softmax overflowed or divided 0 by 0 on logits around ±1000: "
-                         "subtract the maximum along dim before exponentiating") from None
-assert np.all(np.isfinite(_p.data)), "Softmax should be finite for logits around ±1000"
-assert np.allclose(_p.data[0], _p.data[2], atol=1e-6), \
-    "logits around +1000 should give the same probabilities as the same logits shifted near 0"
-assert np.allclose(_p.data[1], _p.data[2][::-1], atol=1e-6), \
-    "logits around -1000 should give the same probabilities as the same logits shifted near 0"
-assert _p.dtype == np.float32, "Softmax should keep float32 input as float32"
-assert np.array_equal(_big.data, _before), "Softmax must not modify its input tensor"
-try:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            _masked = softmax(Tensor([[0.5, -np.inf, 0.5, -np.inf]]))
-except (FloatingPointError, RuntimeWarning):
-    raise AssertionError("Softmax should handle -inf (masked) logits without warnings") from None
-assert _masked.data[0, 1] == 0 and _masked.data[0, 3] == 0, "a -inf logit should get probability exactly 0"
-assert np.allclose(_masked.data[0, [0, 2]], 0.5), "the unmasked entries should share the probability"
-_one = softmax(Tensor([[3.0], [-7.0]]))
-assert np.allclose(_one.data, 1.0), "softmax over an axis of length 1 should be 1"
+_a = (np.random.default_rng(24).normal(size=(5, 7)) * 3).astype(np.float32)
+_x = Tensor(_a.copy())
+_p = softmax(_x)
+expect(str(_p.dtype), "float32", "Softmax should keep float32 input as float32")
+expect(_x.data, _a, "Softmax must not modify its input tensor")
+expect_close(_p.data, np.exp(_a - _a.max(axis=-1, keepdims=True)) / np.exp(_a - _a.max(axis=-1, keepdims=True)).sum(
+    axis=-1, keepdims=True), "Softmax values on a random (5, 7) batch", rtol=1e-5, atol=1e-6)
+expect_close(softmax(Tensor([0.0, np.log(2.0)])).data, [1 / 3, 2 / 3], "Softmax of a 1-D vector", rtol=0, atol=1e-6)
+expect_close(softmax(Tensor([[3.0], [-7.0]])).data, [[1.0], [1.0]], "softmax over an axis of length 1 should be 1",
+             rtol=0, atol=1e-7)
 ### END HIDDEN TESTS
-print("✅ Softmax works and is numerically stable")
+print("✅ Softmax works")
+
+# %% [markdown]
+# The next test feeds your `Softmax` logits around ±1000 and a masked row, and records every
+# warning NumPy prints while it runs. A stable implementation prints none.
+
+# %% nbgrader={"grade": true, "grade_id": "test-softmax-stable", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+import warnings
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        big = softmax(Tensor([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0]]))
+expect([str(w.message) for w in caught], [],
+       "Softmax of logits around ±1000 should print no warning: subtract the maximum along dim before exponentiating")
+expect_close(big.data, [[0.66524096, 0.24472847, 0.09003057], [0.09003057, 0.24472847, 0.66524096]],
+             "logits [1000, 999, 998] should give the same probabilities as [2, 1, 0], "
+             "and [-1000, -999, -998] the same as [0, 1, 2]", rtol=0, atol=1e-6)
+### BEGIN HIDDEN TESTS
+_big = np.array([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0], [0.0, 200.0, 100.0]], dtype=np.float32)
+_xb = Tensor(_big.copy())
+with warnings.catch_warnings(record=True) as _caught:
+    warnings.simplefilter("always")
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        _pb = softmax(_xb)
+        _masked = softmax(Tensor([[0.5, -np.inf, 0.5, -np.inf], [-np.inf, 2.0, -np.inf, -np.inf]]))
+        _cols = Softmax(dim=0)(Tensor(np.array([[1000.0, -1000.0], [999.0, -1000.0], [998.0, -998.0]],
+                                               dtype=np.float32)))
+expect([str(_w.message) for _w in _caught], [], "Softmax should print no warning for logits around ±1000, "
+       "logits spread over 200, -inf (masked) logits, or large logits along dim=0")
+expect(str(_pb.dtype), "float32", "Softmax should keep float32 input as float32 for large logits")
+expect(_xb.data, _big, "Softmax must not modify its input tensor")
+expect_close(_pb.data, [[0.66524096, 0.24472847, 0.09003057], [0.09003057, 0.24472847, 0.66524096], [0.0, 1.0, 0.0]],
+             "Softmax of large logits, and of logits [0, 200, 100] spread far apart", rtol=0, atol=1e-6)
+expect(_masked.data, [[0.5, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.0]],
+       "a -inf (masked) logit should get probability exactly 0, the others share the rest")
+expect_close(_cols.data, [[0.66524096, 0.10650698], [0.24472847, 0.10650698], [0.09003057, 0.78698604]],
+             "Softmax(dim=0) of large logits", rtol=0, atol=1e-6)
+_b = (np.random.default_rng(26).normal(size=(2, 2, 3, 5)) * 2).astype(np.float32)
+_b[1, 0, 2, :] += 1000.0
+expect_close(Softmax(dim=-1)(Tensor(_b)).data, np.exp(_b - _b.max(axis=-1, keepdims=True)) / np.exp(
+    _b - _b.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True),
+             "Softmax of a 4-D batch with one row of huge logits", rtol=1e-5, atol=1e-6)
+### END HIDDEN TESTS
+print("✅ Softmax is numerically stable")
 
 # %% [markdown]
 # The next test checks `dim`: other axes, negative axes, and batches with more than two
 # dimensions, like the (batch, heads, queries, keys) scores in attention.
 
-# %% nbgrader={"grade": true, "grade_id": "test-softmax-dims", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-softmax-dims", "locked": true, "points": 9, "schema_version": 3, "solution": false, "task": false}
 cols = Softmax(dim=0)(Tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]))
-assert cols.shape == (2, 3), "Softmax(dim=0) should keep the input's shape"
-assert np.allclose(cols.data, 0.5, atol=1e-6), "with dim=0, each column should be normalised separately"
+expect(cols.shape, (2, 3), "Softmax(dim=0) should keep the input's shape")
+expect_close(cols.data, [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]], "with dim=0, each column should be normalised separately",
+             rtol=0, atol=1e-6)
+scores = Softmax(dim=1)(Tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4)))
+expect(scores.shape, (2, 3, 4), "Softmax(dim=1) should keep a 3-D input's shape")
+expect_close(scores.data.sum(axis=1), np.ones((2, 4)), "with dim=1 on a (2, 3, 4) input, the sums along axis 1 "
+             "should be 1", rtol=0, atol=1e-6)
 ### BEGIN HIDDEN TESTS
-def _ref_softmax(a, axis):
-    a = a.astype(np.float64)
-    e = np.exp(a - a.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-_rng = np.random.default_rng(25)
-_a = (_rng.normal(size=(2, 3, 4)) * 3).astype(np.float32)
+_a = (np.random.default_rng(25).normal(size=(2, 3, 4)) * 3).astype(np.float32)
 for _d in (0, 1, 2, -1, -2, -3):
-    _x = Tensor(_a)
+    _x = Tensor(_a.copy())
     _p = Softmax(dim=_d)(_x)
-    assert np.array_equal(_x.data, _a), "Softmax must not modify its input tensor"
-    assert _p.shape == (2, 3, 4), "Softmax should keep a 3-D input's shape for every dim"
-    assert _p.dtype == np.float32, "Softmax should keep float32 input as float32 for every dim"
-    assert np.allclose(_p.data.sum(axis=_d), 1.0, atol=1e-5), "probabilities should sum to 1 along the chosen dim"
-    assert np.allclose(_p.data, _ref_softmax(_a, _d), atol=1e-6), "Softmax values are wrong along some dim of a 3-D batch"
-assert np.allclose(Softmax()(Tensor(_a + 50.0)).data, Softmax()(Tensor(_a)).data, atol=1e-5), \
-    "adding the same constant to every logit should not change softmax"
-_b = (_rng.normal(size=(2, 2, 3, 5)) * 2).astype(np.float32)
-_b[1, 0, 2, :] += 1000.0
-_p4 = Softmax(dim=-1)(Tensor(_b))
-assert np.all(np.isfinite(_p4.data)), "Softmax over a 4-D batch should stay finite when one row has huge logits"
-assert np.allclose(_p4.data, _ref_softmax(_b, -1), atol=1e-5), "Softmax values are wrong on a 4-D batch"
-_c = np.array([[1000.0, -1000.0], [999.0, -1000.0], [998.0, -998.0]], dtype=np.float32)
-_pc = Softmax(dim=0)(Tensor(_c))
-assert np.all(np.isfinite(_pc.data)), "Softmax(dim=0) should be stable for logits around ±1000"
-assert np.allclose(_pc.data, _ref_softmax(_c, 0), atol=1e-6), "Softmax(dim=0) values are wrong for large logits"
-assert Softmax()(Tensor(np.zeros((0, 5), dtype=np.float32))).shape == (0, 5), \
-    "Softmax should accept an empty batch and keep its shape"
+    expect(_x.data, _a, "Softmax must not modify its input tensor, for any dim")
+    expect(str(_p.dtype), "float32", "Softmax should keep float32 input as float32 for every dim")
+    expect_close(_p.data, np.exp(_a - _a.max(axis=_d, keepdims=True)) / np.exp(_a - _a.max(axis=_d, keepdims=True)).sum(
+        axis=_d, keepdims=True), "Softmax values along each dim (0, 1, 2, -1, -2, -3) of a 3-D batch", rtol=1e-5, atol=1e-6)
+expect_close(Softmax()(Tensor(_a + 50.0)).data - Softmax()(Tensor(_a)).data, np.zeros((2, 3, 4)),
+             "adding the same constant to every logit should not change softmax", rtol=0, atol=1e-5)
+_b = (np.random.default_rng(26).normal(size=(2, 2, 3, 5)) * 2).astype(np.float32)
+expect_close(Softmax(dim=-3)(Tensor(_b)).data, np.exp(_b) / np.exp(_b).sum(axis=-3, keepdims=True),
+             "Softmax(dim=-3) of a 4-D batch", rtol=1e-5, atol=1e-6)
+expect(Softmax()(Tensor(np.zeros((0, 5), dtype=np.float32))).shape, (0, 5),
+       "Softmax should accept an empty batch and keep its shape")
 ### END HIDDEN TESTS
 print("✅ Softmax works along any dim")
 
@@ -572,50 +612,36 @@ print("✅ Softmax works along any dim")
 # is what PyTorch's compiled kernels do (module 18).
 #
 # For scale we also time a 1000 × 1000 matrix multiplication, the operation an activation follows
-# in a layer. It does 2·10⁹ floating-point operations on the same amount of data. We report the
-# best of several runs, because the first run and background noise only ever make things slower.
+# in a layer. It does 2·10⁹ floating-point operations on the same amount of data.
+#
+# Timings on a shared machine are noisy, so `measure` from the course runtime runs each call a
+# few times after a warm-up, with NumPy's BLAS on one thread, and reports the **median** and the
+# interquartile range (IQR: the middle half of the runs). On the course server we measured
+# Sigmoid and GELU at 3.5–5.5× the time of ReLU, Softmax at 2–4×, Tanh at about 1×, and the
+# matmul at 40–60× (40–50 GFLOP/s on one thread). Your numbers will differ; the ratios are what
+# to look at.
 
 # %%
-import ctypes
-import ctypes.util
-import time
-
 import matplotlib.pyplot as plt
-
-# glibc hands big freed arrays back to the operating system and page-faults them in again on the
-# next call, which can make timings of code with 4 MB temporaries swing by up to 10x. Ask it to
-# keep freed memory instead (the course benchmarks do the same). Not glibc (macOS, Windows)? Skipped.
-try:
-    _libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    _libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD: allocate 4 MB arrays from the reusable heap
-    _libc.mallopt(-1, 2**30)       # M_TRIM_THRESHOLD: do not return freed heap memory to the OS
-except (OSError, AttributeError, TypeError):
-    pass
-
-
-def best_time_ms(fn, repeats=7):
-    """The fastest of `repeats` runs of fn(), in milliseconds."""
-    fn()  # warm-up: first-touch page faults and caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
-
+from tinytorch_runtime.timing import gflops, measure
 
 x_big = Tensor(np.random.default_rng(1).standard_normal((1000, 1000)).astype(np.float32))
 candidates = {"ReLU": ReLU(), "Tanh": Tanh(), "Sigmoid": Sigmoid(), "GELU": GELU(), "Softmax": Softmax(dim=-1)}
-timings = {name: best_time_ms(lambda act=act: act(x_big)) for name, act in candidates.items()}
-timings["matmul 1000²"] = best_time_ms(lambda: x_big.data @ x_big.data, repeats=3)
+timings = {name: measure(act, x_big) for name, act in candidates.items()}
+timings["matmul 1000²"] = measure(np.matmul, x_big.data, x_big.data, repeats=3)
 
-print(f"{'operation':<14}{'time (ms)':>10}{'× ReLU':>9}{'ns/element':>12}")
-for name, ms in timings.items():
-    print(f"{name:<14}{ms:>10.2f}{ms / timings['ReLU']:>9.1f}{ms * 1e6 / x_big.data.size:>12.2f}")
+relu_s = timings["ReLU"].median
+print(f"{'operation':<14}{'median (ms)':>12}{'IQR (ms)':>16}{'× ReLU':>9}{'ns/element':>12}")
+for name, t in timings.items():
+    print(f"{name:<14}{t.median * 1e3:>12.2f}{f'{t.q1 * 1e3:.2f}-{t.q3 * 1e3:.2f}':>16}"
+          f"{t.median / relu_s:>9.1f}{t.median * 1e9 / x_big.data.size:>12.2f}")
+print(f"matmul: {gflops(2 * 1000**3, timings['matmul 1000²']):.0f} GFLOP/s")
 
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.barh(list(timings), list(timings.values()), color=["C0"] * 5 + ["C7"])
-ax.set_xlabel("milliseconds for a (1000, 1000) float32 tensor (best of several runs)")
+medians = [t.median * 1e3 for t in timings.values()]
+spread = [[(t.median - t.q1) * 1e3 for t in timings.values()], [(t.q3 - t.median) * 1e3 for t in timings.values()]]
+ax.barh(list(timings), medians, xerr=spread, color=["C0"] * 5 + ["C7"])
+ax.set_xlabel("milliseconds for a (1000, 1000) float32 tensor (median, bars: IQR)")
 ax.invert_yaxis()
 ax.set_title("Cost of each activation vs one matmul")
 plt.tight_layout()
@@ -623,14 +649,15 @@ plt.show()
 
 # %% [markdown]
 # The same formula can cost very different amounts depending on how you write it. Here is
-# x³ written two ways on the same float32 array, plus the float64 trap from Step 4:
+# x³ written two ways on the same float32 array (on the course server `x ** 3` was 300–450×
+# slower), plus the float64 trap from Step 4:
 
 # %%
 xb = x_big.data
-t_pow = best_time_ms(lambda: xb ** 3, repeats=3)
-t_mul = best_time_ms(lambda: xb * xb * xb, repeats=3)
-print(f"x ** 3    : {t_pow:7.2f} ms")
-print(f"x * x * x : {t_mul:7.2f} ms   ({t_pow / t_mul:.0f}× faster, same numbers up to rounding)")
+t_pow = measure(lambda: xb ** 3, repeats=3)
+t_mul = measure(lambda: xb * xb * xb, repeats=3)
+print(f"x ** 3    : {t_pow}")
+print(f"x * x * x : {t_mul}   ({t_pow.median / t_mul.median:.0f}× faster, same numbers up to rounding)")
 print("dtype of xb * np.sqrt(2 / np.pi):", (xb * np.sqrt(2 / np.pi)).dtype,
       "  dtype of xb * 0.7978845608028654:", (xb * 0.7978845608028654).dtype)
 
@@ -742,8 +769,6 @@ print(f"largest sigmoid slope: {np.gradient(curves['Sigmoid'], xs).max():.3f}   
 # Linear → GELU → Linear → Softmax, and the identities that connect the activations to one another.
 
 # %% nbgrader={"grade": true, "grade_id": "test-integration", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
-import warnings
-
 relu, sigmoid, tanh, gelu, softmax = ReLU(), Sigmoid(), Tanh(), GELU(), Softmax(dim=-1)
 
 # XOR: y = ReLU(x1 + x2) - 2 * ReLU(x1 + x2 - 1)
@@ -752,7 +777,7 @@ W_xor = np.ones((2, 2), dtype=np.float32)
 b_xor = np.array([0.0, -1.0], dtype=np.float32)
 w_out = np.array([1.0, -2.0], dtype=np.float32)
 xor = relu(Tensor(X @ W_xor + b_xor)).data @ w_out
-assert np.allclose(xor, [0, 1, 1, 0]), "two layers with a ReLU between them should compute XOR"
+expect_close(xor, [0.0, 1.0, 1.0, 0.0], "two layers with a ReLU between them should compute XOR", rtol=0, atol=1e-6)
 
 # a small classifier: 8 examples, 4 features -> 16 hidden (GELU) -> 3 classes (Softmax)
 rng = np.random.default_rng(7)
@@ -762,45 +787,40 @@ W_b = rng.standard_normal((16, 3)).astype(np.float32)
 hidden_layer = gelu(Tensor(inputs.data @ W_a))
 logits_out = Tensor(hidden_layer.data @ W_b)
 probs = softmax(logits_out)
-assert probs.shape == (8, 3), "the classifier should output one probability per class for each example"
-assert np.allclose(probs.data.sum(axis=-1), 1.0, atol=1e-5), "each example's class probabilities should sum to 1"
-assert np.all(probs.data > 0) and np.all(probs.data < 1), "class probabilities should lie strictly between 0 and 1"
+expect(probs.shape, (8, 3), "the classifier should output one probability per class for each example")
+expect_close(probs.data.sum(axis=-1), np.ones(8), "each example's class probabilities should sum to 1",
+             rtol=0, atol=1e-5)
+expect(np.argmax(probs.data, axis=-1), np.argmax(logits_out.data, axis=-1),
+       "the most probable class should be the one with the largest logit")
 
 # the activations agree with each other
 z = Tensor(np.linspace(-5, 5, 11, dtype=np.float32))
-assert np.allclose(tanh(z).data, 2 * sigmoid(Tensor(2 * z.data)).data - 1, atol=1e-6), \
-    "tanh(x) should equal 2 * sigmoid(2x) - 1"
+expect_close(tanh(z).data - (2 * sigmoid(Tensor(2 * z.data)).data - 1), np.zeros(11),
+             "tanh(x) should equal 2 * sigmoid(2x) - 1", rtol=0, atol=1e-6)
 pairs = Tensor(np.stack([z.data, np.zeros_like(z.data)], axis=-1))
-assert np.allclose(softmax(pairs).data[:, 0], sigmoid(z).data, atol=1e-6), \
-    "softmax over [x, 0] should equal sigmoid(x) in its first entry"
-assert np.allclose(relu(z).data - relu(Tensor(-z.data)).data, z.data), "ReLU(x) - ReLU(-x) should equal x"
+expect_close(softmax(pairs).data[:, 0] - sigmoid(z).data, np.zeros(11),
+             "softmax over [x, 0] should equal sigmoid(x) in its first entry", rtol=0, atol=1e-6)
+expect(relu(z).data - relu(Tensor(-z.data)).data, z.data, "ReLU(x) - ReLU(-x) should equal x")
 ### BEGIN HIDDEN TESTS
-assert hidden_layer.dtype == np.float32 and probs.dtype == np.float32, \
-    "float32 should stay float32 through a whole forward pass"
-assert np.array_equal(np.argmax(probs.data, axis=-1), np.argmax(logits_out.data, axis=-1)), \
-    "softmax should keep the largest logit as the most probable class"
-assert np.array_equal(softmax(logits_out).data, probs.data), "activations should give the same output when called twice"
-assert np.allclose(Softmax(dim=0)(Tensor(logits_out.data.T)).data, probs.data.T, atol=1e-6), \
-    "Softmax(dim=0) of the transposed logits should be the transpose of Softmax(dim=-1)"
+expect(str(hidden_layer.dtype), "float32", "float32 should stay float32 through GELU")
+expect(str(probs.dtype), "float32", "float32 should stay float32 through Softmax")
+expect_close(probs.data, np.exp(logits_out.data - logits_out.data.max(axis=-1, keepdims=True)) / np.exp(
+    logits_out.data - logits_out.data.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True),
+             "the classifier's probabilities", rtol=1e-4, atol=1e-6)
+expect(softmax(logits_out).data - probs.data, np.zeros((8, 3)), "activations should give the same output when called twice")
+expect_close(Softmax(dim=0)(Tensor(logits_out.data.T)).data - probs.data.T, np.zeros((3, 8)),
+             "Softmax(dim=0) of the transposed logits should be the transpose of Softmax(dim=-1)", rtol=0, atol=1e-6)
 _grid = Tensor(np.linspace(-6, 6, 121, dtype=np.float32))
-assert np.max(np.abs(gelu(_grid).data - _grid.data * sigmoid(Tensor(1.702 * _grid.data)).data)) < 0.03, \
-    "GELU(x) should be close to x * sigmoid(1.702 x)"
-_ext = Tensor(np.array([-1000.0, -60.0, 0.0, 60.0, 1000.0], dtype=np.float32))
-try:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            _two = softmax(Tensor(np.stack([_ext.data, np.zeros_like(_ext.data)], axis=-1))).data[:, 0]
-            _sig = sigmoid(_ext).data
-            _tanh_id = 2 * sigmoid(Tensor(2 * _ext.data)).data - 1
-            _tanh = tanh(_ext).data
-except (FloatingPointError, RuntimeWarning):
-    raise AssertionError("the activations should combine without overflow for extreme inputs") from None
-assert np.allclose(_two, _sig, atol=1e-6), "softmax over [x, 0] should equal sigmoid(x) even for extreme x"
-assert np.allclose(_tanh_id, _tanh, atol=1e-6), "tanh(x) = 2 * sigmoid(2x) - 1 should hold even for extreme x"
+expect_close(gelu(_grid).data - _grid.data * sigmoid(Tensor(1.702 * _grid.data)).data, np.zeros(121),
+             "GELU(x) should be close to x * sigmoid(1.702 x)", rtol=0, atol=0.03)
+_mid = Tensor(np.array([-60.0, -20.0, 0.0, 20.0, 60.0], dtype=np.float32))
+expect_close(softmax(Tensor(np.stack([_mid.data, np.zeros(5, np.float32)], axis=-1))).data[:, 0] - sigmoid(_mid).data,
+             np.zeros(5), "softmax over [x, 0] should equal sigmoid(x) for x up to ±60", rtol=0, atol=1e-6)
+expect_close(2 * sigmoid(Tensor(2 * _mid.data)).data - 1 - tanh(_mid).data, np.zeros(5),
+             "tanh(x) = 2 * sigmoid(2x) - 1 should hold for x up to ±60", rtol=0, atol=1e-6)
 _xor_batch = np.tile(X, (3, 1))
-assert np.allclose(relu(Tensor(_xor_batch @ W_xor + b_xor)).data @ w_out, np.tile([0, 1, 1, 0], 3)), \
-    "the XOR network should work on a larger batch"
+expect_close(relu(Tensor(_xor_batch @ W_xor + b_xor)).data @ w_out, np.tile([0.0, 1.0, 1.0, 0.0], 3),
+             "the XOR network should work on a larger batch", rtol=0, atol=1e-6)
 ### END HIDDEN TESTS
 print("✅ the activations work together")
 
@@ -869,14 +889,14 @@ print("✅ the activations work together")
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "reflect-cost", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
-# *Model answer (for graders).* (a) Numbers vary by machine: typically Sigmoid, GELU and Softmax
-# are about 3–6× slower than ReLU. Each NumPy operation is one pass over 4 MB (a new temporary
-# array), and for element-wise work that memory traffic, not the arithmetic, dominates; ReLU is one
-# pass while stable Sigmoid/GELU are 7–9 passes and Softmax adds reductions, so the ratio tracks the
-# operation count (Tanh, a single SIMD pass, is as cheap as ReLU). The matmul is still several times
-# slower than GELU, so in a layer the activation is a small fraction of the time; fusing the
-# activation into one pass (or into the matmul) removes most of its cost. The student should quote
-# their own ratios.
+# *Model answer (for graders).* (a) Numbers vary by machine: on the course server Sigmoid and GELU
+# took 3.5–5.5× the time of ReLU and Softmax 2–4×. Each NumPy operation is one pass over 4 MB (a
+# new temporary array), and for element-wise work that memory traffic, not the arithmetic,
+# dominates; ReLU is one pass while stable Sigmoid/GELU are 7–9 passes and Softmax adds
+# reductions, so the ratio tracks the operation count (Tanh, a single SIMD pass, is as cheap as
+# ReLU). The matmul is still about 10× slower than GELU on one BLAS thread (40–60× ReLU), so in a
+# layer the activation is a small fraction of the time; fusing the activation into one pass (or
+# into the matmul) removes most of its cost. The student should quote their own ratios.
 # (b) 8 · 1024 · 3072 · 4 bytes ≈ 96 MiB per layer (≈ 1.1 GiB for 12 layers). Techniques: activation
 # checkpointing / recomputation (store only some layer inputs, recompute GELU in backward: saves
 # memory, costs extra forward compute); storing activations in lower precision (float16/bfloat16:

@@ -33,6 +33,10 @@
 # By the end you will be able to build a multi-layer perceptron from your own classes, explain
 # why the *scale* of random initial weights decides whether a deep network can learn at all, and
 # predict how much memory and arithmetic a linear layer costs.
+#
+# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆ (eight short steps; the care goes into walking
+# a tree of modules recursively, copying versus sharing arrays, and random numbers you can
+# reproduce).
 
 # %% [markdown]
 # ## Why it matters: how PyTorch does it
@@ -94,6 +98,14 @@ from tinytorch_runtime import extend
 __all__ = ["Parameter", "Module", "xavier_uniform", "he_normal", "Linear", "Sequential", "Dropout"]
 
 # %% [markdown]
+# The graded test cells check your code with `expect` (exact), `expect_close` (within a
+# tolerance) and `expect_raises`. When a check fails it prints what your code returned next to
+# what was expected.
+
+# %% nbgrader={"grade": false, "grade_id": "test-tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from tinytorch_runtime.checks import expect, expect_close, expect_raises
+
+# %% [markdown]
 # ## Step 1 · Parameter: a tensor that wants to be learned
 #
 # A model holds two kinds of tensors: **parameters**, which training changes (weights, biases),
@@ -132,23 +144,26 @@ class Parameter(Tensor):
 
 # %% nbgrader={"grade": true, "grade_id": "test-parameter", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 p = Parameter([[1.0, 2.0], [3.0, 4.0]])
-assert isinstance(p, Parameter) and isinstance(p, Tensor), "a Parameter should be a Tensor"
-assert p.shape == (2, 2) and p.dtype == np.float32, "a Parameter of Python floats should be float32"
-assert p.requires_grad is True, "a Parameter should have requires_grad = True"
-assert np.allclose((p @ Tensor([1.0, 1.0])).data, [3.0, 7.0]), "Tensor operations should work on a Parameter"
+expect(type(p).__name__, "Parameter", "Parameter(...) should make a Parameter")
+expect(p.shape, (2, 2), "a Parameter should keep the shape of its data")
+expect(str(p.dtype), "float32", "a Parameter of Python floats should be float32")
+expect(getattr(p, "requires_grad", None), True, "a Parameter should have requires_grad = True")
+expect((p @ Tensor([1.0, 1.0])).data, [3.0, 7.0], "Tensor operations should work on a Parameter")
+expect(str(Parameter([1, 2]).dtype), "float32", "a Parameter made from integers should be float32, not int64")
 ### BEGIN HIDDEN TESTS
-assert Parameter([1, 2, 3]).dtype == np.float32, "a Parameter made from integers should be float32"
-assert Parameter(np.arange(4.0)).dtype == np.float32, "a Parameter made from a float64 array should be float32"
-assert Parameter(np.zeros(3), dtype=np.float64).dtype == np.float64, "an explicit dtype must be respected"
+expect(str(Parameter(np.arange(4.0)).dtype), "float32", "a Parameter made from a float64 array should be float32")
+expect(str(Parameter(np.zeros(3), dtype=np.float64).dtype), "float64", "an explicit dtype must be respected")
 _a = np.ones((3, 4), dtype=np.float32)
-assert np.shares_memory(Parameter(_a).data, _a), "a float32 array should be wrapped without a copy"
-_t = Tensor([5.0, 6.0])
-_pt = Parameter(_t)
-assert isinstance(_pt.data, np.ndarray) and np.array_equal(_pt.data, [5.0, 6.0]), \
-    "Parameter(tensor) should wrap the tensor's values"
-assert Parameter(2.5).shape == () and Parameter(2.5).requires_grad is True, "a 0-d Parameter should work"
-assert getattr(Tensor([1.0]), "requires_grad", False) is False, \
-    "only Parameters get requires_grad = True: set it on the instance, not on the Tensor class"
+_pa = Parameter(_a)
+_pa.data[0, 0] = 5.0
+expect(_a[0], [5.0, 1.0, 1.0, 1.0], "a float32 array should be wrapped without a copy")
+_pt = Parameter(Tensor([5.0, 6.0]))
+expect(type(_pt.data).__name__, "ndarray", "Parameter(tensor) should hold an ndarray")
+expect(_pt.data, [5.0, 6.0], "Parameter(tensor) should wrap the tensor's values")
+expect(Parameter(2.5).shape, (), "a 0-d Parameter should work")
+expect(Parameter(2.5).requires_grad, True, "a 0-d Parameter should require grad")
+expect(getattr(Tensor([1.0]), "requires_grad", False), False,
+       "only Parameters get requires_grad = True: set it on the instance, not on the Tensor class")
 ### END HIDDEN TESTS
 print("✅ Step 1: Parameter works")
 
@@ -233,28 +248,10 @@ class Module:
 #
 # Then two one-liners: `parameters()` is the list of parameters alone (same order), and
 # `num_parameters()` is the total number of elements in them (an `int`).
-
-# %% [markdown]
-# The tests of Steps 2 to 4 use the two example modules from above (given, not exported):
-
-# %% nbgrader={"grade": false, "grade_id": "example-modules", "locked": true, "schema_version": 3, "solution": false, "task": false}
-class Affine(Module):
-    def __init__(self, n):
-        self.scale = Parameter(np.ones(n))
-        self.shift = Parameter(np.zeros(n))
-        self.n = n                          # not a parameter
-        self.buffer = Tensor(np.ones(n))    # a plain Tensor is not a parameter either
-
-    def forward(self, x):
-        return x * self.scale + self.shift
-
-
-class Stack(Module):
-    def __init__(self):
-        self.first = Affine(3)
-        self.blocks = [Affine(3), Affine(3)]
-        self.gain = Parameter(2.0)
-
+#
+# The test after your code defines the two example modules from above, `Affine` and `Stack`
+# (with a plain `Tensor` attribute `buffer` in `Affine`, which is not a parameter), and checks
+# your walk on them. The tests of Steps 3 and 4 use them too.
 
 # %% nbgrader={"grade": false, "grade_id": "module-parameters", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -300,16 +297,43 @@ def num_parameters(self):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-module-parameters", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
+# The two example modules from the text (the tests of Steps 3 and 4 use them too).
+class Affine(Module):
+    def __init__(self, n):
+        self.scale = Parameter(np.ones(n))
+        self.shift = Parameter(np.zeros(n))
+        self.n = n                          # not a parameter
+        self.buffer = Tensor(np.ones(n))    # a plain Tensor is not a parameter either
+
+    def forward(self, x):
+        return x * self.scale + self.shift
+
+
+class Stack(Module):
+    def __init__(self):
+        self.first = Affine(3)
+        self.blocks = [Affine(3), Affine(3)]
+        self.gain = Parameter(2.0)
+
+
 s = Stack()
-names = [name for name, _ in s.named_parameters()]
-assert names == ["first.scale", "first.shift", "blocks.0.scale", "blocks.0.shift",
-                 "blocks.1.scale", "blocks.1.shift", "gain"], \
-    "named_parameters should give dotted names in attribute order, including list items"
-assert s.named_parameters()[0][1] is s.first.scale, "named_parameters should return the Parameter objects themselves"
-assert isinstance(s.parameters(), list) and len(s.parameters()) == 7, "parameters() should be a list of 7 Parameters"
-assert s.parameters()[-1] is s.gain, "parameters() should keep the order of named_parameters()"
-assert s.num_parameters() == 6 * 3 + 1, "num_parameters should count every number in every parameter"
-assert Affine(4)(Tensor([1.0, 2.0, 3.0, 4.0])).shape == (4,), "calling a module should run its forward"
+expect([name for name, _ in s.named_parameters()],
+       ["first.scale", "first.shift", "blocks.0.scale", "blocks.0.shift", "blocks.1.scale", "blocks.1.shift", "gain"],
+       "named_parameters should give dotted names in attribute order, including the items of lists")
+expect(type(s.parameters()).__name__, "list", "parameters() should return a list")
+expect([q.shape for q in s.parameters()], [(3,), (3,), (3,), (3,), (3,), (3,), ()],
+       "parameters() should list the 7 Parameters in the order of named_parameters()")
+s.parameters()[-1].data[...] = 5.0
+s.named_parameters()[0][1].data[0] = 7.0
+expect([float(s.gain.data), float(s.first.scale.data[0])], [5.0, 7.0],
+       "parameters() and named_parameters() should return the model's own Parameter objects, not copies")
+expect(s.num_parameters(), 19, "num_parameters should count every number in every parameter (6 * 3 + 1)")
+expect(Affine(4)(Tensor([1.0, 2.0, 3.0, 4.0])).data, [1.0, 2.0, 3.0, 4.0], "calling a module should run its forward")
+tied = Stack()
+tied.blocks[1].scale = tied.first.scale   # the same Parameter used twice ("weight tying")
+expect([name for name, _ in tied.named_parameters()],
+       ["first.scale", "first.shift", "blocks.0.scale", "blocks.0.shift", "blocks.1.shift", "gain"],
+       "a Parameter used twice should be listed once, under the first name found")
 ### BEGIN HIDDEN TESTS
 class _Ordered(Module):
     def __init__(self):
@@ -320,10 +344,10 @@ class _Ordered(Module):
 
 
 _o = _Ordered()
-assert [n for n, _ in _o.named_parameters()] == ["zeta", "alpha", "items.0", "items.4.scale", "items.4.shift"], \
-    "names should follow assignment order (not alphabetical), and cover Parameters and Modules inside tuples"
-assert _o.num_parameters() == 2 + 5 + 3 + 2 and isinstance(_o.num_parameters(), int), \
-    "num_parameters should be a Python int counting every element"
+expect([n for n, _ in _o.named_parameters()], ["zeta", "alpha", "items.0", "items.4.scale", "items.4.shift"],
+       "names should follow assignment order (not alphabetical), and cover Parameters and Modules inside tuples")
+expect(_o.num_parameters(), 12, "num_parameters should count every element")
+expect(type(_o.num_parameters()).__name__, "int", "num_parameters should be a Python int")
 
 
 class _Tied(Module):
@@ -336,11 +360,10 @@ class _Tied(Module):
 
 
 _t = _Tied()
-_tn = [n for n, _ in _t.named_parameters()]
-assert _tn == ["encoder.scale", "encoder.shift", "decoder.shift"], \
-    "a Parameter or Module reachable twice should be listed once, under the first name found"
-assert len({id(q) for q in _t.parameters()}) == len(_t.parameters()) == 3, "parameters() must not repeat a Parameter"
-assert _t.num_parameters() == 12, "a shared Parameter should be counted once"
+expect([n for n, _ in _t.named_parameters()], ["encoder.scale", "encoder.shift", "decoder.shift"],
+       "a Parameter or Module reachable twice should be listed once, under the first name found")
+expect(len(_t.parameters()), 3, "parameters() must not repeat a Parameter")
+expect(_t.num_parameters(), 12, "a shared Parameter should be counted once")
 
 
 class _Empty(Module):
@@ -349,8 +372,8 @@ class _Empty(Module):
         self.plain = Tensor(np.ones((10, 10)))
 
 
-assert _Empty().named_parameters() == [] and _Empty().parameters() == [] and _Empty().num_parameters() == 0, \
-    "a module without Parameters has no parameters"
+expect([_Empty().named_parameters(), _Empty().parameters(), _Empty().num_parameters()], [[], [], 0],
+       "a module without Parameters has no parameters")
 
 
 class _Deep(Module):
@@ -359,13 +382,10 @@ class _Deep(Module):
         self.stacks = [Stack()]
 
 
-assert [n for n, _ in _Deep().named_parameters()][:3] == ["inner.zeta", "inner.alpha", "inner.items.0"], \
-    "names should be built recursively through nested modules"
-assert [n for n, _ in _Deep().named_parameters()][-1] == "stacks.0.gain", \
-    "names should be built recursively through modules inside lists"
-_s2 = Stack()
-assert [id(q) for q in _s2.parameters()] == [id(q) for q in _s2.parameters()], \
-    "parameters() should return the same objects every time (no copies)"
+_dn = [n for n, _ in _Deep().named_parameters()]
+expect(_dn[:3], ["inner.zeta", "inner.alpha", "inner.items.0"], "names should be built recursively through nested modules")
+expect(_dn[-1], "stacks.0.gain", "names should be built recursively through modules inside lists")
+expect(len(_dn), 12, "a deep tree should list every Parameter once")
 ### END HIDDEN TESTS
 print("✅ Step 2: parameters are found, named and counted")
 
@@ -385,10 +405,12 @@ print("✅ Step 2: parameters are found, named and counted")
 # Set the flag on the **instance** (`module.training = mode`): the class attribute `Module.training`
 # must stay `True` for modules created later.
 #
-# `zero_grad()` sets `p.grad = None` on every parameter. Module 05 adds gradients to tensors and
-# *accumulates* them (`+=`) over backward passes, so the training loop must clear them before each
-# step. `None` rather than zeros: no memory is kept, and the next backward pass writes a fresh
-# gradient instead of adding to zeros.
+# `zero_grad()` sets `p.grad = None` on every parameter. In module 05 gradients *accumulate*:
+# each backward pass adds its gradient to the one already in `p.grad`, so the training loop must
+# clear them before each step. (Module 05 writes that sum as `p.grad + g`, a new array, and not
+# as an in-place `+=`, because autograd may still hold the old array; it explains why.) `None`
+# rather than zeros: no memory is kept, and the next backward pass stores its gradient directly
+# instead of adding it to zeros.
 #
 # (`eval` is attached as `@extend(Module, name="eval")` on a function called `_eval`, so that the
 # exported file does not hide Python's built-in `eval`.)
@@ -432,24 +454,27 @@ def zero_grad(self):
 
 # %% nbgrader={"grade": true, "grade_id": "test-module-modes", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 s = Stack()
-assert s.training and s.first.training, "modules start in training mode"
-assert s.eval() is s, "eval() should return the module itself"
-assert not s.training and not s.first.training, "eval() should switch off training mode in every sub-module"
-assert not s.blocks[1].training, "eval() should reach modules inside lists"
-assert s.train() is s and s.training and s.blocks[0].training, "train() should switch training mode back on everywhere"
+expect([s.training, s.first.training, s.blocks[1].training], [True, True, True], "modules start in training mode")
+expect(type(s.eval()).__name__, "Stack", "eval() should return the module itself")
+expect([s.training, s.first.training, s.blocks[0].training, s.blocks[1].training], [False, False, False, False],
+       "eval() should switch off training mode in every sub-module, including the modules inside lists")
+expect(Stack().training, True,
+       "eval() on one model must not switch other models: set the flag on each instance, not on the class")
+expect(type(s.train()).__name__, "Stack", "train() should return the module itself")
+expect([s.training, s.first.training, s.blocks[0].training, s.blocks[1].training], [True, True, True, True],
+       "train() should switch training mode back on everywhere")
 for q in s.parameters():
     q.grad = Tensor(np.ones(q.shape))
 s.zero_grad()
-assert all(q.grad is None for q in s.parameters()), "zero_grad() should set every parameter's grad to None"
+expect([q.grad for q in s.parameters()], [None] * 7, "zero_grad() should set every parameter's grad to None")
 ### BEGIN HIDDEN TESTS
 _s = Stack()
-assert _s.train(False) is _s and _s.training is False and _s.blocks[0].training is False, \
-    "train(False) should work like eval()"
-assert Module.training is True and Stack().training is True and Affine(2).training is True, \
-    "switching one model to eval mode must not change the class attribute or other models"
-_other = Affine(2)
+_s.train(False)
+expect([_s.training, _s.blocks[0].training], [False, False], "train(False) should work like eval()")
+expect([Module.training, Stack().training, Affine(2).training], [True, True, True],
+       "switching one model to eval mode must not change the class attribute or other models")
 _s.train(True)
-assert _other.training is True and _s.first.training is True, "train(True) should set training mode recursively"
+expect([_s.training, _s.first.training], [True, True], "train(True) should set training mode recursively")
 
 
 class _Inner(Module):
@@ -465,21 +490,21 @@ class _Holder(Module):
 
 
 _h = _Holder().eval()
-assert _h.training is False and _h.pair[0].training is False, "eval() should reach modules inside tuples"
-assert _h.pair[1].training is False, "eval() should reach every module inside a tuple"
-assert _h.deep.items[3].training is False and _h.deep.stacks[0].blocks[1].training is False, \
-    "eval() should reach every module in a deep tree"
+expect([_h.training, _h.pair[0].training, _h.pair[1].training], [False, False, False],
+       "eval() should reach every module inside a tuple")
+expect([_h.deep.items[3].training, _h.deep.stacks[0].blocks[1].training], [False, False],
+       "eval() should reach every module in a deep tree")
 _h.train()
-assert _h.deep.stacks[0].blocks[1].training is True, "train() should reach every module in a deep tree"
+expect(_h.deep.stacks[0].blocks[1].training, True, "train() should reach every module in a deep tree")
 _fresh = Stack()
 _fresh.zero_grad()
-assert all(q.grad is None for q in _fresh.parameters()), "zero_grad() should work on parameters that never had a grad"
+expect([q.grad for q in _fresh.parameters()], [None] * 7, "zero_grad() should work on parameters that never had a grad")
 _tied = Stack()
 _tied.blocks[1].scale = _tied.first.scale
-for q in _tied.parameters():
-    q.grad = Tensor(np.ones(q.shape))
+for _q in _tied.parameters():
+    _q.grad = Tensor(np.ones(_q.shape))
 _tied.zero_grad()
-assert _tied.blocks[1].scale.grad is None and _tied.first.scale.grad is None, "zero_grad() should clear shared parameters too"
+expect([_tied.blocks[1].scale.grad, _tied.first.scale.grad], [None, None], "zero_grad() should clear shared parameters too")
 ### END HIDDEN TESTS
 print("✅ Step 3: train(), eval() and zero_grad() work")
 
@@ -541,69 +566,94 @@ def load_state_dict(self, state):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-state-dict", "locked": true, "points": 9, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-state-dict", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 s = Stack()
 s.first.scale.data[...] = [1.0, 2.0, 3.0]
 sd = s.state_dict()
-assert list(sd) == [name for name, _ in s.named_parameters()], "state_dict keys should be the parameter names, in order"
-assert isinstance(sd["first.scale"], np.ndarray) and np.allclose(sd["first.scale"], [1, 2, 3]), \
-    "state_dict values should be ndarrays holding the parameter values"
+expect(list(sd), ["first.scale", "first.shift", "blocks.0.scale", "blocks.0.shift", "blocks.1.scale", "blocks.1.shift",
+                  "gain"], "state_dict keys should be the parameter names, in order")
+expect(type(sd["first.scale"]).__name__, "ndarray", "state_dict values should be ndarrays")
+expect(sd["first.scale"], [1.0, 2.0, 3.0], "state_dict values should hold the parameter values")
 s.first.scale.data[0] = 100.0
-assert sd["first.scale"][0] == 1.0, "state_dict should hold copies: changing the model later must not change it"
+expect(sd["first.scale"], [1.0, 2.0, 3.0], "state_dict should hold copies: changing the model later must not change it")
 target = Stack()
 array_before = target.first.scale.data
 target.load_state_dict(sd)
-assert np.allclose(target.first.scale.data, [1, 2, 3]) and target.gain.item() == 2.0, \
-    "load_state_dict should copy the values into the parameters"
-assert target.first.scale.data is array_before, "load_state_dict should copy in place (p.data[...] = value)"
+expect(target.first.scale.data, [1.0, 2.0, 3.0], "load_state_dict should copy the values into the parameters")
+expect(array_before, [1.0, 2.0, 3.0],
+       "load_state_dict should write into the existing arrays (p.data[...] = value), not replace them")
 ### BEGIN HIDDEN TESTS
-_sd = Stack().state_dict()
-assert all(v.dtype == np.float32 for v in _sd.values()), "state_dict values should keep the float32 dtype"
+expect([str(v.dtype) for v in Stack().state_dict().values()], ["float32"] * 7,
+       "state_dict values should keep the float32 dtype")
 _src = Stack()
 _snap = _src.state_dict()
-assert not any(np.shares_memory(_snap[n], q.data) for n, q in _src.named_parameters()), \
-    "state_dict values must be copies, not views of the parameters"
+for _q in _src.parameters():
+    _q.data[...] = -1.0
+expect([float(v.ravel()[0]) for v in _snap.values()], [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 2.0],
+       "state_dict values must be copies, not views of the parameters")
 _src.first.shift.data[...] = [4.0, 5.0, 6.0]
 _dst = Stack()
-_param_ids = [id(q) for q in _dst.parameters()]
+_dst_params = _dst.parameters()
 _dst.load_state_dict({k: np.asarray(v, dtype=np.float64) for k, v in _src.state_dict().items()})
-assert _dst.first.shift.dtype == np.float32 and np.array_equal(_dst.first.shift.data, [4.0, 5.0, 6.0]), \
-    "loading float64 values should keep the parameters float32"
-assert [id(q) for q in _dst.parameters()] == _param_ids, "load_state_dict must keep the same Parameter objects"
+expect(str(_dst.first.shift.dtype), "float32", "loading float64 values should keep the parameters float32")
+expect(_dst_params[1].data, [4.0, 5.0, 6.0],
+       "load_state_dict must keep the same Parameter objects and write into them")
 _dst.load_state_dict({k: Tensor(v) for k, v in _snap.items()})
-assert np.array_equal(_dst.first.shift.data, _snap["first.shift"]), "load_state_dict should accept Tensor values"
-_bad = Stack().state_dict()
-del _bad["blocks.1.shift"]
-try:
-    Stack().load_state_dict(_bad)
-    raise AssertionError("a missing key should raise KeyError")
-except KeyError as e:
-    assert "blocks.1.shift" in str(e), "the KeyError should name the missing key"
-_bad = Stack().state_dict()
-_bad["extra.weight"] = np.zeros(2)
-try:
-    Stack().load_state_dict(_bad)
-    raise AssertionError("an unexpected key should raise KeyError")
-except KeyError as e:
-    assert "extra.weight" in str(e), "the KeyError should name the unexpected key"
-_bad = Stack().state_dict()
-_bad["first.scale"] = 9 * np.ones(3)
-_bad["blocks.0.shift"] = np.zeros(4)
-_victim = Stack()
-_victim_before = {k: v.copy() for k, v in _victim.state_dict().items()}
-try:
-    _victim.load_state_dict(_bad)
-    raise AssertionError("a shape mismatch should raise ValueError")
-except ValueError as e:
-    assert "blocks.0.shift" in str(e), "the ValueError should name the key with the wrong shape"
-assert all(np.array_equal(_victim.state_dict()[k], v) for k, v in _victim_before.items()), \
-    "a failed load_state_dict must leave the model unchanged (check everything before copying)"
+expect(_dst.first.shift.data, [0.0, 0.0, 0.0], "load_state_dict should accept Tensor values")
 _tied = Stack()
 _tied.blocks[0].shift = _tied.first.shift
-assert "blocks.0.shift" not in _tied.state_dict() and len(_tied.state_dict()) == 6, \
-    "a shared parameter should appear once in state_dict, under its first name"
+expect(list(_tied.state_dict()), ["first.scale", "first.shift", "blocks.0.scale", "blocks.1.scale", "blocks.1.shift",
+                                  "gain"], "a shared parameter should appear once in state_dict, under its first name")
 ### END HIDDEN TESTS
 print("✅ Step 4: state_dict and load_state_dict work")
+
+# %% [markdown]
+# The next test gives `load_state_dict` checkpoints that do not fit the model.
+
+# %% nbgrader={"grade": true, "grade_id": "test-load-state-dict-checks", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+missing = Stack().state_dict()
+del missing["blocks.1.shift"]
+with expect_raises(KeyError, "a state_dict without the key 'blocks.1.shift' should raise KeyError"):
+    Stack().load_state_dict(missing)
+wrong_shape = Stack().state_dict()
+wrong_shape["first.scale"] = np.full(3, 9.0)     # fits, and comes first
+wrong_shape["blocks.0.shift"] = np.zeros(4)      # does not fit
+victim = Stack()
+with expect_raises(ValueError, "an entry of the wrong shape should raise ValueError"):
+    victim.load_state_dict(wrong_shape)
+expect(victim.first.scale.data, [1.0, 1.0, 1.0],
+       "a failed load_state_dict must leave the model unchanged: check every key and shape before copying anything")
+### BEGIN HIDDEN TESTS
+_bad = Stack().state_dict()
+_bad["extra.weight"] = np.zeros(2)
+with expect_raises(KeyError, "an unexpected key should raise KeyError"):
+    Stack().load_state_dict(_bad)
+_messages = []
+for _broken in ("missing", "unexpected", "shape"):
+    _b = Stack().state_dict()
+    if _broken == "missing":
+        del _b["blocks.0.scale"]
+    elif _broken == "unexpected":
+        _b["head.bias"] = np.zeros(3)
+    else:
+        _b["gain"] = np.zeros(2)
+    try:
+        Stack().load_state_dict(_b)
+        _messages.append("no error")
+    except (KeyError, ValueError) as _e:
+        _messages.append([_name for _name in ("blocks.0.scale", "head.bias", "gain") if _name in str(_e)])
+expect(_messages, [["blocks.0.scale"], ["head.bias"], ["gain"]], "each error message should name the key at fault")
+_victim = Stack()
+_bad = _victim.state_dict()
+_bad["first.scale"] = np.full(3, 9.0)
+_bad["blocks.1.scale"] = np.full(3, 9.0)
+_bad["unknown"] = np.zeros(1)
+with expect_raises(KeyError, "an unexpected key should raise KeyError"):
+    _victim.load_state_dict(_bad)
+expect([_victim.first.scale.data, _victim.blocks[1].scale.data], [np.ones(3), np.ones(3)],
+       "a load that fails on an unexpected key must leave the model unchanged")
+### END HIDDEN TESTS
+print("✅ Step 4: load_state_dict refuses checkpoints that do not fit, and changes nothing")
 
 # %% [markdown]
 # ## Step 5 · Initialisation: keeping the signal alive
@@ -668,41 +718,58 @@ def he_normal(fan_in, fan_out, rng=None):
 
 # %% nbgrader={"grade": true, "grade_id": "test-init", "locked": true, "points": 9, "schema_version": 3, "solution": false, "task": false}
 w = xavier_uniform(200, 300, rng=np.random.default_rng(0))
-limit = np.sqrt(6 / (200 + 300))
-assert isinstance(w, np.ndarray) and w.shape == (200, 300), "xavier_uniform should return an ndarray of shape (fan_in, fan_out)"
-assert w.dtype == np.float32, "xavier_uniform should return float32"
-assert np.all(np.abs(w) <= limit * (1 + 1e-6)), "Xavier weights should lie in [-a, a] with a = sqrt(6 / (fan_in + fan_out))"
-assert abs(w.std() - limit / np.sqrt(3)) < 0.03 * limit / np.sqrt(3), "Xavier weights should have variance a^2 / 3"
+expect(type(w).__name__, "ndarray", "xavier_uniform should return an ndarray")
+expect(w.shape, (200, 300), "xavier_uniform should return shape (fan_in, fan_out)")
+expect(str(w.dtype), "float32", "xavier_uniform should return float32")
+expect_close(float(np.abs(w).max()), 0.10954451,
+             "Xavier weights should fill [-a, a] with a = sqrt(6 / (fan_in + fan_out)) ≈ 0.1095 for (200, 300)",
+             rtol=0.01, atol=0)
+expect_close(float(w.std()), 0.06324555, "Xavier weights should have std a / sqrt(3) ≈ 0.0632 for (200, 300)",
+             rtol=0.03, atol=0)
 h = he_normal(500, 200, rng=np.random.default_rng(1))
-assert h.shape == (500, 200) and h.dtype == np.float32, "he_normal should return float32 of shape (fan_in, fan_out)"
-assert abs(h.std() - np.sqrt(2 / 500)) < 0.03 * np.sqrt(2 / 500), "He weights should have std sqrt(2 / fan_in)"
-assert abs(h.mean()) < 0.05 * np.sqrt(2 / 500), "He weights should have mean 0"
+expect(h.shape, (500, 200), "he_normal should return shape (fan_in, fan_out)")
+expect(str(h.dtype), "float32", "he_normal should return float32")
+expect_close(float(h.std()), 0.06324555, "He weights should have std sqrt(2 / fan_in) ≈ 0.0632 for fan_in = 500",
+             rtol=0.03, atol=0)
+expect_close(float(h.mean()), 0.0, "He weights should have mean 0", rtol=0, atol=0.003)
+expect(xavier_uniform(3, 4, rng=np.random.default_rng(5)) - xavier_uniform(3, 4, rng=np.random.default_rng(5)),
+       np.zeros((3, 4)), "the same seeded generator should give the same Xavier weights (draw from rng)")
+expect(he_normal(3, 4, rng=np.random.default_rng(5)) - he_normal(3, 4, rng=np.random.default_rng(5)),
+       np.zeros((3, 4)), "the same seeded generator should give the same He weights (draw from rng)")
 ### BEGIN HIDDEN TESTS
-for _f in (xavier_uniform, he_normal):
-    _w1 = _f(30, 40, rng=np.random.default_rng(5))
-    _w2 = _f(30, 40, rng=np.random.default_rng(5))
-    assert np.array_equal(_w1, _w2), "the same seeded generator should give the same weights"
-    assert not np.array_equal(_w1, _f(30, 40, rng=np.random.default_rng(6))), "different seeds should give different weights"
-    _n1, _n2 = _f(30, 40), _f(30, 40)
-    assert _n1.shape == (30, 40) and _n1.dtype == np.float32, "rng=None should still give a float32 (fan_in, fan_out) array"
-    assert not np.array_equal(_n1, _n2), "with rng=None every call should draw new random weights"
-    _g = np.random.default_rng(7)
-    assert not np.array_equal(_f(30, 40, rng=_g), _f(30, 40, rng=_g)), \
-        "two draws from the same generator should differ (use the generator you are given)"
-    assert _f(1, 1, rng=np.random.default_rng(0)).shape == (1, 1), "a (1, 1) weight should work"
+expect_close(float(np.abs(xavier_uniform(30, 40, rng=np.random.default_rng(5))
+                          - xavier_uniform(30, 40, rng=np.random.default_rng(6))).mean()), 0.19518,
+             "different seeds should give different Xavier weights", rtol=0.15, atol=0)
+expect_close(float(np.abs(he_normal(30, 40, rng=np.random.default_rng(5))
+                          - he_normal(30, 40, rng=np.random.default_rng(6))).mean()), 0.29135,
+             "different seeds should give different He weights", rtol=0.15, atol=0)
+_g = np.random.default_rng(7)
+expect_close(float(np.abs(xavier_uniform(30, 40, rng=_g) - xavier_uniform(30, 40, rng=_g)).mean()), 0.19518,
+             "two Xavier draws from the same generator should differ (use the generator you are given)",
+             rtol=0.15, atol=0)
+expect_close(float(np.abs(he_normal(30, 40, rng=_g) - he_normal(30, 40, rng=_g)).mean()), 0.29135,
+             "two He draws from the same generator should differ (use the generator you are given)", rtol=0.15, atol=0)
+_n1, _n2 = xavier_uniform(30, 40), xavier_uniform(30, 40)
+expect([_n1.shape, str(_n1.dtype)], [(30, 40), "float32"], "rng=None should still give a float32 (fan_in, fan_out) array")
+expect_close(float(np.abs(_n1 - _n2).mean()), 0.19518, "with rng=None every Xavier call should draw new weights",
+             rtol=0.15, atol=0)
+_n3, _n4 = he_normal(30, 40), he_normal(30, 40)
+expect([_n3.shape, str(_n3.dtype)], [(30, 40), "float32"], "rng=None should still give a float32 (fan_in, fan_out) array")
+expect_close(float(np.abs(_n3 - _n4).mean()), 0.29135, "with rng=None every He call should draw new weights",
+             rtol=0.15, atol=0)
+expect([xavier_uniform(1, 1, rng=np.random.default_rng(0)).shape, he_normal(1, 1, rng=np.random.default_rng(0)).shape],
+       [(1, 1), (1, 1)], "a (1, 1) weight should work")
 _x = xavier_uniform(1000, 100, rng=np.random.default_rng(8))
-_a = np.sqrt(6 / 1100)
-assert np.all(np.abs(_x) <= _a * (1 + 1e-6)) and _x.max() > 0.98 * _a and _x.min() < -0.98 * _a, \
-    "Xavier weights should fill the whole interval [-a, a], with a from fan_in + fan_out"
-assert abs(_x.mean()) < 0.03 * _a, "Xavier weights should have mean 0"
-assert abs(xavier_uniform(100, 1000, rng=np.random.default_rng(9)).std() - _a / np.sqrt(3)) < 0.03 * _a / np.sqrt(3), \
-    "Xavier's limit is symmetric in fan_in and fan_out"
-for _fi, _fo in ((100, 1000), (1000, 100), (64, 64)):
-    _h = he_normal(_fi, _fo, rng=np.random.default_rng(_fi))
-    assert abs(_h.std() - np.sqrt(2 / _fi)) < 0.03 * np.sqrt(2 / _fi), "He's std depends on fan_in only: sqrt(2 / fan_in)"
+expect_close([float(_x.max()), float(-_x.min())], [0.0738549, 0.0738549],
+             "Xavier weights should fill the whole interval [-a, a], with a from fan_in + fan_out", rtol=0.01, atol=0)
+expect_close(float(_x.mean()), 0.0, "Xavier weights should have mean 0", rtol=0, atol=0.003)
+expect_close(float(xavier_uniform(100, 1000, rng=np.random.default_rng(9)).std()), 0.0426401,
+             "Xavier's limit is symmetric in fan_in and fan_out", rtol=0.03, atol=0)
+expect_close([float(he_normal(_fi, _fo, rng=np.random.default_rng(_fi)).std()) for _fi, _fo in ((100, 1000), (1000, 100), (64, 64))],
+             [0.141421, 0.044721, 0.176777], "He's std depends on fan_in only: sqrt(2 / fan_in)", rtol=0.06, atol=0)
 _h = he_normal(400, 500, rng=np.random.default_rng(10))
-_z = np.abs(_h) / np.sqrt(2 / 400)
-assert 0.035 < np.mean(_z > 2) < 0.06, "He weights should be normally distributed (about 4.6 % beyond 2 std)"
+expect_close(float(np.mean(np.abs(_h) > 2 * np.sqrt(2 / 400))), 0.0455,
+             "He weights should be normally distributed (about 4.6 % beyond 2 std)", rtol=0, atol=0.005)
 ### END HIDDEN TESTS
 print("✅ Step 5: xavier_uniform and he_normal work")
 
@@ -771,69 +838,72 @@ class Linear(Module):
 
 # %% nbgrader={"grade": true, "grade_id": "test-linear", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
 layer = Linear(3, 2, rng=np.random.default_rng(0))
-assert isinstance(layer, Module) and layer.in_features == 3 and layer.out_features == 2, "Linear should be a Module storing its sizes"
-assert isinstance(layer.weight, Parameter) and layer.weight.shape == (3, 2), "weight should be a Parameter of shape (in, out)"
-assert isinstance(layer.bias, Parameter) and layer.bias.shape == (2,) and np.all(layer.bias.data == 0), \
-    "bias should be a Parameter of zeros with shape (out,)"
-assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"], "a Linear's parameters are named weight, bias"
+expect([layer.in_features, layer.out_features], [3, 2], "Linear should store in_features and out_features")
+expect([type(layer.weight).__name__, layer.weight.shape], ["Parameter", (3, 2)],
+       "weight should be a Parameter of shape (in_features, out_features)")
+expect([type(layer.bias).__name__, layer.bias.shape], ["Parameter", (2,)], "bias should be a Parameter of shape (out_features,)")
+expect(layer.bias.data, [0.0, 0.0], "bias should start at zero")
+expect([name for name, _ in layer.named_parameters()], ["weight", "bias"], "a Linear's parameters are named weight, bias")
+layer.weight.data[...] = [[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]   # known weights, so the output is known
 layer.bias.data[...] = [0.5, -0.5]
 x = Tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
 y = layer(x)
-assert isinstance(y, Tensor) and y.shape == (2, 2), "Linear(3, 2) should map a (2, 3) batch to (2, 2)"
-assert np.allclose(y.data, x.data @ layer.weight.data + layer.bias.data, atol=1e-6), "Linear should compute x @ W + b"
+expect(type(y).__name__, "Tensor", "Linear should return a Tensor")
+expect_close(y.data, [[4.5, -1.5], [4.5, -5.5]], "Linear should compute x @ W + b", rtol=0, atol=1e-6)
 no_bias = Linear(3, 2, bias=False)
-assert no_bias.bias is None and len(no_bias.parameters()) == 1, "with bias=False there is no bias parameter"
-assert np.allclose(no_bias(x).data, x.data @ no_bias.weight.data, atol=1e-6), "without bias, Linear computes x @ W"
-### BEGIN HIDDEN TESTS
-_l = Linear(784, 256, rng=np.random.default_rng(1))
-_a = np.sqrt(6 / (784 + 256))
-assert _l.weight.dtype == np.float32 and _l.bias.dtype == np.float32, "weight and bias should be float32"
-assert np.all(np.abs(_l.weight.data) <= _a * (1 + 1e-6)) and abs(_l.weight.data.std() - _a / np.sqrt(3)) < 0.03 * _a, \
-    "the default init should be xavier_uniform"
-_lh = Linear(784, 256, init="he", rng=np.random.default_rng(2))
-assert abs(_lh.weight.data.std() - np.sqrt(2 / 784)) < 0.03 * np.sqrt(2 / 784) and np.abs(_lh.weight.data).max() > _a, \
-    "init='he' should use he_normal"
-try:
-    Linear(3, 2, init="zeros")
-    raise AssertionError("an unknown init should raise ValueError")
-except ValueError:
-    pass
-assert np.array_equal(Linear(5, 4, rng=np.random.default_rng(3)).weight.data,
-                      Linear(5, 4, rng=np.random.default_rng(3)).weight.data), "the same seeded rng should give the same weights"
-_g = np.random.default_rng(4)
-assert not np.array_equal(Linear(5, 4, rng=_g).weight.data, Linear(5, 4, rng=_g).weight.data), \
-    "layers built from one generator should get different weights"
-assert layer.num_parameters() == 8 and _l.num_parameters() == 784 * 256 + 256, "num_parameters of a Linear is in*out + out"
-_x3 = Tensor(np.random.default_rng(5).standard_normal((2, 5, 3)))
-_y3 = layer(_x3)
-assert _y3.shape == (2, 5, 2) and np.allclose(_y3.data, _x3.data @ layer.weight.data + layer.bias.data, atol=1e-5), \
-    "Linear should work on (batch, seq, in) inputs"
-assert layer(Tensor([1.0, 0.0, 0.0])).shape == (2,), "Linear should map a single (in,) vector to (out,)"
-assert np.allclose(layer(np.array([[1.0, 2.0, 3.0]])).data, layer(Tensor([[1.0, 2.0, 3.0]])).data), \
-    "Linear should accept an ndarray input"
-assert layer(x).dtype == np.float32, "Linear should give float32 output"
-layer.weight.data[...] = 0.0
-assert np.allclose(layer(x).data, [[0.5, -0.5], [0.5, -0.5]]), "forward should use the current weights (no cached copy)"
-_calls = []
+expect([no_bias.bias, len(no_bias.parameters())], [None, 1], "with bias=False, bias is None and weight is the only parameter")
+expect_close(no_bias(x).data - x.data @ no_bias.weight.data, np.zeros((2, 2)), "without bias, Linear computes x @ W",
+             rtol=0, atol=1e-6)
+seen = []
 
 
-class _Spy(Tensor):
-    def matmul(self, other):
-        _calls.append("matmul")
-        return Tensor.matmul(self, other)
+class RecordingTensor(Tensor):
+    """A Tensor that notes when it is matrix-multiplied (with @ or .matmul)."""
 
     def __matmul__(self, other):
-        _calls.append("@")
+        seen.append("x @ W")
         return Tensor.__matmul__(self, other)
 
+    def matmul(self, other):
+        seen.append("x @ W")
+        return Tensor.matmul(self, other)
 
-_spy_out = _l(_Spy(np.ones((2, 784), dtype=np.float32)))
-assert _calls and _spy_out.shape == (2, 256), \
-    "Linear.forward should compute with Tensor operations on its input (x @ self.weight), not on .data"
-_x_before = _x3.data.copy()
-layer(_x3)
-assert np.array_equal(_x3.data, _x_before), "Linear must not modify its input"
-assert isinstance(repr(layer), str)
+
+layer(RecordingTensor([[1.0, 2.0, 3.0]]))
+expect(sorted(set(seen)), ["x @ W"],
+       "Linear.forward should compute x @ self.weight with Tensor operations on its input x, not on x.data")
+### BEGIN HIDDEN TESTS
+_l = Linear(784, 256, rng=np.random.default_rng(1))
+expect([str(_l.weight.dtype), str(_l.bias.dtype)], ["float32", "float32"], "weight and bias should be float32")
+expect_close([float(np.abs(_l.weight.data).max()), float(_l.weight.data.std())], [0.0759555, 0.0438529],
+             "the default init should be xavier_uniform", rtol=0.03, atol=0)
+_lh = Linear(784, 256, init="he", rng=np.random.default_rng(2))
+expect_close(float(_lh.weight.data.std()), 0.0505076, "init='he' should use he_normal", rtol=0.03, atol=0)
+with expect_raises(ValueError, "an unknown init should raise ValueError"):
+    Linear(3, 2, init="zeros")
+expect(Linear(5, 4, rng=np.random.default_rng(3)).weight.data - Linear(5, 4, rng=np.random.default_rng(3)).weight.data,
+       np.zeros((5, 4)), "the same seeded rng should give the same weights")
+_g = np.random.default_rng(4)
+expect_close(float(np.abs(Linear(50, 40, rng=_g).weight.data - Linear(50, 40, rng=_g).weight.data).mean()), 0.172133,
+             "layers built from one generator should get different weights", rtol=0.15, atol=0)
+expect([layer.num_parameters(), _l.num_parameters()], [8, 784 * 256 + 256], "num_parameters of a Linear is in*out + out")
+_x3 = Tensor(np.random.default_rng(5).standard_normal((2, 5, 3)))
+_y3 = layer(_x3)
+expect(_y3.shape, (2, 5, 2), "Linear should map (batch, seq, in) to (batch, seq, out)")
+expect_close(_y3.data, np.random.default_rng(5).standard_normal((2, 5, 3)) @ np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
+             + np.array([0.5, -0.5]), "Linear should work on (batch, seq, in) inputs", rtol=1e-5, atol=1e-5)
+expect(_x3.data, np.random.default_rng(5).standard_normal((2, 5, 3)).astype(np.float32), "Linear must not modify its input")
+expect_close(layer(Tensor([1.0, 0.0, 2.0])).data, [3.5, -2.5], "Linear should map a single (in,) vector to (out,)",
+             rtol=0, atol=1e-6)
+expect_close(layer(np.array([[1.0, 2.0, 3.0]])).data, [[4.5, -1.5]], "Linear should accept an ndarray input",
+             rtol=0, atol=1e-6)
+expect(str(layer(x).dtype), "float32", "Linear should give float32 output")
+_lz = Linear(3, 2, rng=np.random.default_rng(6))
+_lz(x)
+_lz.weight.data[...] = 0.0
+_lz.bias.data[...] = [0.5, -0.5]
+expect_close(_lz(x).data, [[0.5, -0.5], [0.5, -0.5]], "forward should use the current weights (no cached copy)",
+             rtol=0, atol=0)
 ### END HIDDEN TESTS
 print("✅ Step 6: Linear works")
 
@@ -895,39 +965,39 @@ from tinytorch.activations import ReLU
 
 rng = np.random.default_rng(0)
 model = Sequential(Linear(4, 8, rng=rng), ReLU(), Linear(8, 2, rng=rng))
-assert len(model) == 3, "len(model) should be the number of members"
-assert isinstance(model[0], Linear) and isinstance(model[1], ReLU), "model[i] should return member i"
-x = Tensor(rng.standard_normal((5, 4)))
+expect(len(model), 3, "len(model) should be the number of members")
+expect([type(model[0]).__name__, type(model[1]).__name__, type(model[2]).__name__], ["Linear", "ReLU", "Linear"],
+       "model[i] should return member i")
+x = Tensor(np.random.default_rng(1).standard_normal((5, 4)))
 W0, b0, W1, b1 = model[0].weight.data, model[0].bias.data, model[2].weight.data, model[2].bias.data
-assert np.allclose(model(x).data, np.maximum(x.data @ W0 + b0, 0) @ W1 + b1, atol=1e-5), \
-    "Sequential should apply its members in order"
-assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"], \
-    "the parameters of member i should be named 'i.weight', 'i.bias'"
+expect_close(model(x).data - (np.maximum(x.data @ W0 + b0, 0) @ W1 + b1), np.zeros((5, 2)),
+             "Sequential should apply its members in order: Linear, then ReLU, then Linear", rtol=0, atol=1e-5)
+expect([name for name, _ in model.named_parameters()], ["0.weight", "0.bias", "2.weight", "2.bias"],
+       "the parameters of member i should be named 'i.weight', 'i.bias'")
 ### BEGIN HIDDEN TESTS
-assert model[-1] is model[2] and model[-3] is model[0], "negative indices should count from the end"
-for _bad in (3, -4):
-    try:
-        model[_bad]
-        raise AssertionError("an out-of-range index should raise IndexError")
-    except IndexError:
-        pass
+expect([model[-1].in_features, model[-3].in_features], [8, 4], "negative indices should count from the end")
+with expect_raises(IndexError, "model[3] of a 3-member Sequential should raise IndexError"):
+    model[3]
+with expect_raises(IndexError, "model[-4] of a 3-member Sequential should raise IndexError"):
+    model[-4]
 _e = Sequential()
-assert len(_e) == 0 and _e(x) is x and _e.parameters() == [], "an empty Sequential should return its input unchanged"
+expect([len(_e), _e.parameters()], [0, []], "an empty Sequential has no members and no parameters")
+expect(_e(x).data, x.data, "an empty Sequential should return its input unchanged")
 _inner = Sequential(Linear(8, 8, rng=rng), ReLU())
 _nested = Sequential(Linear(4, 8, rng=rng), _inner, Linear(8, 3, bias=False, rng=rng))
-assert [n for n, _ in _nested.named_parameters()] == ["0.weight", "0.bias", "1.0.weight", "1.0.bias", "2.weight"], \
-    "nested Sequentials should give names like '1.0.weight'"
-assert _nested.num_parameters() == 4 * 8 + 8 + 8 * 8 + 8 + 8 * 3, "num_parameters should count every member's parameters"
-assert _nested(x).shape == (5, 3), "a nested Sequential should chain all the way through"
+expect([n for n, _ in _nested.named_parameters()], ["0.weight", "0.bias", "1.0.weight", "1.0.bias", "2.weight"],
+       "nested Sequentials should give names like '1.0.weight'")
+expect(_nested.num_parameters(), 4 * 8 + 8 + 8 * 8 + 8 + 8 * 3, "num_parameters should count every member's parameters")
+expect(_nested(x).shape, (5, 3), "a nested Sequential should chain all the way through")
 _nested.eval()
-assert not _nested[1].training and not _nested[1][0].training and not _nested[2].training, \
-    "eval() should reach the members of a (nested) Sequential"
+expect([_nested[1].training, _nested[1][0].training, _nested[2].training], [False, False, False],
+       "eval() should reach the members of a (nested) Sequential")
 _fn = Sequential(lambda t: t * 2, lambda t: t + 1)
-assert np.allclose(_fn(Tensor([1.0, 2.0])).data, [3.0, 5.0]), "any callable should be a valid member, applied in order"
-_sd = model.state_dict()
-assert list(_sd) == ["0.weight", "0.bias", "2.weight", "2.bias"], "state_dict of a Sequential should use its parameter names"
+expect(_fn(Tensor([1.0, 2.0])).data, [3.0, 5.0], "any callable should be a valid member, applied in order")
+expect(list(model.state_dict()), ["0.weight", "0.bias", "2.weight", "2.bias"],
+       "state_dict of a Sequential should use its parameter names")
 _one = Sequential(Linear(4, 2, rng=rng))
-assert len(_one) == 1 and _one[0] is _one[-1], "a one-member Sequential should work"
+expect([len(_one), _one[0].out_features, _one[-1].out_features], [1, 2, 2], "a one-member Sequential should work")
 ### END HIDDEN TESTS
 print("✅ Step 7: Sequential works")
 
@@ -991,58 +1061,65 @@ class Dropout(Module):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-dropout", "locked": true, "points": 9, "schema_version": 3, "solution": false, "task": false}
-drop = Dropout(0.5, rng=np.random.default_rng(0))
-x = Tensor(np.ones(2000))
+drop = Dropout(0.25, rng=np.random.default_rng(0))
+x = Tensor(np.ones(4000))
 y = drop(x)
-assert isinstance(y, Tensor) and y.shape == (2000,), "Dropout should return a Tensor of the same shape"
-assert set(np.unique(y.data)) <= {0.0, 2.0}, "with p = 0.5 every element should become 0 or be scaled to 2"
-assert 0.45 < np.mean(y.data == 0) < 0.55, "about half of the elements should be dropped with p = 0.5"
+expect([type(y).__name__, y.shape], ["Tensor", (4000,)], "Dropout should return a Tensor of the same shape")
+expect_close(np.unique(y.data), [0.0, 1.3333334],
+             "with p = 0.25 every element should become 0 or be scaled by 1 / (1 - p) = 4/3", rtol=1e-6, atol=0)
+expect_close(float(np.mean(y.data == 0)), 0.25, "about a quarter of the elements should be dropped with p = 0.25",
+             rtol=0, atol=0.03)
 drop.eval()
-assert np.array_equal(drop(x).data, x.data), "in evaluation mode Dropout should be the identity"
-### BEGIN HIDDEN TESTS
-_x = Tensor(np.random.default_rng(11).uniform(1.0, 2.0, size=(400, 250)))
-_before = _x.data.copy()
-_d = Dropout(0.2, rng=np.random.default_rng(12))
-assert _d.training and isinstance(_d, Module), "Dropout should be a Module in training mode by default"
-_y = _d(_x)
-assert np.array_equal(_x.data, _before), "Dropout must not modify its input"
-assert _y.dtype == np.float32 and _y.shape == (400, 250), "Dropout should keep float32 and the shape"
-_kept = _y.data != 0
-assert 0.19 < 1 - _kept.mean() < 0.21, "the fraction of dropped elements should be about p"
-assert np.allclose(_y.data[_kept], _x.data[_kept] / 0.8, rtol=1e-5), "kept elements should be scaled by 1 / (1 - p)"
-assert abs(_y.data.mean() - _x.data.mean()) < 0.01 * _x.data.mean(), "inverted dropout should preserve the mean"
-assert not np.array_equal(_d(_x).data, _y.data), "every forward call should draw a new mask"
-_ya = Dropout(0.3, rng=np.random.default_rng(13))(_x)
-_yb = Dropout(0.3, rng=np.random.default_rng(13))(_x)
-assert np.array_equal(_ya.data, _yb.data), "the same seeded rng should give the same mask"
-assert np.array_equal(Dropout(0.0, rng=np.random.default_rng(0))(_x).data, _x.data), "p = 0 should be the identity"
-assert Dropout(0.9, rng=np.random.default_rng(0)).eval()(_x) is _x, "in evaluation mode Dropout should return x itself"
-for _p in (1.0, -0.1, 1.5):
-    try:
-        Dropout(_p)
-        raise AssertionError("p outside [0, 1) should raise ValueError")
-    except ValueError:
-        pass
-_calls = []
+expect(drop(x).data, np.ones(4000), "in evaluation mode Dropout should be the identity")
+seen = []
 
 
-class _Spy(Tensor):
+class RecordingTensor(Tensor):
+    """A Tensor that notes when it is multiplied."""
+
     def __mul__(self, other):
-        _calls.append("*")
+        seen.append("x * mask")
         return Tensor.__mul__(self, other)
 
     def __rmul__(self, other):
-        _calls.append("*")
+        seen.append("x * mask")
         return Tensor.__rmul__(self, other)
 
 
-_ys = Dropout(0.5, rng=np.random.default_rng(14))(_Spy(np.ones(10, dtype=np.float32)))
-assert _calls and isinstance(_ys, Tensor), "Dropout.forward should multiply with a Tensor operation (x * Tensor(mask)), not on .data"
+Dropout(0.5, rng=np.random.default_rng(1))(RecordingTensor(np.ones(10, dtype=np.float32)))
+expect(sorted(set(seen)), ["x * mask"], "Dropout should multiply with a Tensor operation, x * Tensor(mask), not on x.data")
+### BEGIN HIDDEN TESTS
+_x = Tensor(np.random.default_rng(11).uniform(1.0, 2.0, size=(400, 250)))
+_d = Dropout(0.2, rng=np.random.default_rng(12))
+expect(_d.training, True, "Dropout should be in training mode by default")
+_y = _d(_x)
+expect(_x.data, np.random.default_rng(11).uniform(1.0, 2.0, size=(400, 250)).astype(np.float32),
+       "Dropout must not modify its input")
+expect([str(_y.dtype), _y.shape], ["float32", (400, 250)], "Dropout should keep float32 and the shape")
+_kept = _y.data != 0
+expect_close(float(1 - _kept.mean()), 0.2, "the fraction of dropped elements should be about p", rtol=0, atol=0.01)
+expect_close(float(np.abs(_y.data[_kept] / _x.data[_kept] - 1.25).max()), 0.0,
+             "kept elements should be scaled by 1 / (1 - p)", rtol=0, atol=1e-5)
+expect_close(float(_y.data.mean()), float(_x.data.mean()), "inverted dropout should preserve the mean", rtol=0.01, atol=0)
+expect_close(float(np.mean(_d(_x).data != _y.data)), 0.32, "every forward call should draw a new mask",
+             rtol=0, atol=0.02)
+expect(Dropout(0.3, rng=np.random.default_rng(13))(_x).data - Dropout(0.3, rng=np.random.default_rng(13))(_x).data,
+       np.zeros((400, 250)), "the same seeded rng should give the same mask (draw from self.rng)")
+expect_close(float(np.mean(Dropout(0.3)(_x).data == 0)), 0.3, "without rng Dropout should still drop about p",
+             rtol=0, atol=0.01)
+expect(Dropout(0.0, rng=np.random.default_rng(0))(_x).data, _x.data, "p = 0 should be the identity")
+_ev = Dropout(0.9, rng=np.random.default_rng(0)).eval()
+_ev(_x).data[0, 0] = -7.0
+expect(float(_x.data[0, 0]), -7.0, "in evaluation mode Dropout should return x itself")
+for _p in (1.0, -0.1, 1.5):
+    with expect_raises(ValueError, "p outside [0, 1) should raise ValueError"):
+        Dropout(_p)
 _seq = Sequential(Dropout(0.5, rng=np.random.default_rng(15)))
 _seq.eval()
-assert np.array_equal(_seq(_x).data, _x.data), "model.eval() should switch off a Dropout inside a Sequential"
+expect(_seq(_x).data, _x.data, "model.eval() should switch off a Dropout inside a Sequential")
 _seq.train()
-assert np.mean(_seq(_x).data == 0) > 0.4, "model.train() should switch a Dropout inside a Sequential back on"
+expect_close(float(np.mean(_seq(_x).data == 0)), 0.5, "model.train() should switch a Dropout inside a Sequential back on",
+             rtol=0, atol=0.01)
 ### END HIDDEN TESTS
 print("✅ Step 8: Dropout works")
 
@@ -1062,10 +1139,9 @@ print("✅ Step 8: Dropout works")
 # Tanh (right).
 
 # %% nbgrader={"grade": false, "grade_id": "analysis-init", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import time
-
 import matplotlib.pyplot as plt
 from tinytorch.activations import ReLU, Tanh
+from tinytorch_runtime.timing import gflops, measure
 
 
 def activation_stds(init, activation, depth=10, width=256, batch=512, seed=0):
@@ -1136,13 +1212,13 @@ print(f"the first layer holds {mlp[0].num_parameters() / n_params:.0%} of all pa
 
 # %% nbgrader={"grade": true, "grade_id": "test-memory-facts", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 facts = Sequential(Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10))
-assert facts.num_parameters() == 235_146, "784-256-128-10 has 784*256+256 + 256*128+128 + 128*10+10 parameters"
-assert sum(p.nbytes for p in facts.parameters()) == 940_584, "in float32 each parameter takes 4 bytes"
+expect(facts.num_parameters(), 235_146, "784-256-128-10 has 784*256+256 + 256*128+128 + 128*10+10 parameters")
+expect(sum(p.nbytes for p in facts.parameters()), 940_584, "in float32 each parameter takes 4 bytes")
 ### BEGIN HIDDEN TESTS
-assert sum(v.astype(np.float64).nbytes for v in facts.state_dict().values()) == 1_881_168, \
-    "in float64 each parameter takes 8 bytes"
-assert Sequential(Linear(784, 256, bias=False)).num_parameters() == 200_704, "without bias a Linear has in*out parameters"
-assert len(facts.state_dict()) == 6, "three Linear layers have six parameter tensors"
+expect(sum(v.astype(np.float64).nbytes for v in facts.state_dict().values()), 1_881_168,
+       "in float64 each parameter takes 8 bytes")
+expect(Sequential(Linear(784, 256, bias=False)).num_parameters(), 200_704, "without bias a Linear has in*out parameters")
+expect(len(facts.state_dict()), 6, "three Linear layers have six parameter tensors")
 ### END HIDDEN TESTS
 print("✅ parameter memory facts check out")
 
@@ -1158,6 +1234,12 @@ print("✅ parameter memory facts check out")
 # fixed speed, the time per example would be constant. It is not: a small batch spends most of its
 # time on fixed overheads (Python calls, allocating the output, reading all 800 KB of weights from
 # memory), which a large batch shares across many examples.
+#
+# `measure` (from the course runtime) runs each forward several times after a warm-up, with
+# NumPy's BLAS on one thread, and reports the median and the interquartile range (IQR). On the
+# course server, with other users' work running on the same two cores, we measured 90–115 µs per
+# example at batch 1 and 20–28 µs per example at batch 1024 (14–21 GFLOP/s): 3–6× less per
+# example. Your numbers will differ; compare the shapes of the curves.
 
 # %% nbgrader={"grade": false, "grade_id": "analysis-timing", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def linear_flops(batch, in_features, out_features):
@@ -1165,28 +1247,18 @@ def linear_flops(batch, in_features, out_features):
     return 2 * batch * in_features * out_features
 
 
-def best_time(fn, repeats):
-    """Fastest of `repeats` runs of fn(), in seconds (after one warm-up run)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 rng = np.random.default_rng(0)
 layer = Linear(784, 256, rng=rng)
 batches = [1, 4, 16, 64, 256, 1024]
 seconds = []
-print(f"{'batch':>6}{'MFLOP':>9}{'time (ms)':>11}{'µs/example':>12}{'GFLOP/s':>9}")
+print(f"{'batch':>6}{'MFLOP':>9}{'median (ms)':>13}{'IQR (ms)':>16}{'µs/example':>12}{'GFLOP/s':>9}")
 for n in batches:
     x = Tensor(rng.standard_normal((n, 784)))
-    s = best_time(lambda: layer(x), repeats=50 if n <= 64 else 10)
-    seconds.append(s)
+    t = measure(layer, x, repeats=7)
+    seconds.append(t.median)
     flops = linear_flops(n, 784, 256)
-    print(f"{n:>6}{flops / 1e6:>9.2f}{s * 1e3:>11.3f}{s * 1e6 / n:>12.2f}{flops / s / 1e9:>9.1f}")
+    print(f"{n:>6}{flops / 1e6:>9.2f}{t.median * 1e3:>13.3f}{f'{t.q1 * 1e3:.3f}-{t.q3 * 1e3:.3f}':>16}"
+          f"{t.median * 1e6 / n:>12.2f}{gflops(flops, t):>9.1f}")
 
 fig, (ax_t, ax_e) = plt.subplots(1, 2, figsize=(11, 4))
 ax_t.loglog(batches, seconds, "o-", label="measured")
@@ -1220,20 +1292,22 @@ from tinytorch.activations import ReLU
 
 rng = np.random.default_rng(3)
 model = Sequential(Linear(4, 16, init="he", rng=rng), ReLU(), Dropout(0.5, rng=rng), Linear(16, 3, rng=rng))
-x = Tensor(rng.standard_normal((8, 4)))
-assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.weight", "3.bias"], \
-    "the MLP's parameters should be named by member index"
+x = Tensor(np.random.default_rng(4).standard_normal((8, 4)))
+expect([n for n, _ in model.named_parameters()], ["0.weight", "0.bias", "3.weight", "3.bias"],
+       "the MLP's parameters should be named by member index")
 model.eval()
 out = model(x)
 W0, b0, W1, b1 = (p.data for p in model.parameters())
-assert np.allclose(out.data, np.maximum(x.data @ W0 + b0, 0) @ W1 + b1, atol=1e-5), \
-    "in eval mode the MLP should compute ReLU(x W0 + b0) W1 + b1"
-assert np.array_equal(model(x).data, out.data), "in eval mode the output should be deterministic"
+expect_close(out.data - (np.maximum(x.data @ W0 + b0, 0) @ W1 + b1), np.zeros((8, 3)),
+             "in eval mode the MLP should compute ReLU(x W0 + b0) W1 + b1", rtol=0, atol=1e-5)
+expect(model(x).data - out.data, np.zeros((8, 3)), "in eval mode the output should be deterministic")
 model.train()
-assert not np.array_equal(model(x).data, model(x).data), "in training mode dropout should make outputs random"
+expect_close(float(np.mean(model(x).data != model(x).data)), 1.0,
+             "in training mode dropout should make (almost) every output differ between two calls", rtol=0, atol=0.3)
 clone = Sequential(Linear(4, 16, rng=np.random.default_rng(99)), ReLU(), Dropout(0.5), Linear(16, 3))
 clone.load_state_dict(model.state_dict())
-assert np.allclose(clone.eval()(x).data, out.data, atol=1e-6), "a model loaded from a state_dict should compute the same outputs"
+expect_close(clone.eval()(x).data - out.data, np.zeros((8, 3)),
+             "a model loaded from a state_dict should compute the same outputs", rtol=0, atol=1e-6)
 ### BEGIN HIDDEN TESTS
 class _MLP(Module):
     def __init__(self, sizes, rng):
@@ -1248,40 +1322,39 @@ class _MLP(Module):
 
 
 _m = _MLP([6, 12, 12, 2], np.random.default_rng(4))
-assert [n for n, _ in _m.named_parameters()] == ["layers.0.weight", "layers.0.bias", "layers.1.weight",
-                                                  "layers.1.bias", "layers.2.weight", "layers.2.bias"], \
-    "a custom Module holding a list of Linears should name them 'layers.i.weight'"
-assert _m.num_parameters() == 6 * 12 + 12 + 12 * 12 + 12 + 12 * 2 + 2, "num_parameters of a custom MLP"
+expect([n for n, _ in _m.named_parameters()], ["layers.0.weight", "layers.0.bias", "layers.1.weight",
+                                               "layers.1.bias", "layers.2.weight", "layers.2.bias"],
+       "a custom Module holding a list of Linears should name them 'layers.i.weight'")
+expect(_m.num_parameters(), 6 * 12 + 12 + 12 * 12 + 12 + 12 * 2 + 2, "num_parameters of a custom MLP")
 _xi = Tensor(np.random.default_rng(5).standard_normal((7, 6)))
 _m.eval()
+_out = _m(_xi)
 _ref = _xi.data
 for _layer in _m.layers[:-1]:
     _ref = np.maximum(_ref @ _layer.weight.data + _layer.bias.data, 0)
-_ref = _ref @ _m.layers[-1].weight.data + _m.layers[-1].bias.data
-assert np.allclose(_m(_xi).data, _ref, atol=1e-5) and _m(_xi).dtype == np.float32, \
-    "a custom MLP in eval mode should match the NumPy computation in float32"
-assert _m.drop.training is False and _m.layers[1].training is False, "eval() should reach every layer of a custom Module"
+expect_close(_out.data - (_ref @ _m.layers[-1].weight.data + _m.layers[-1].bias.data), np.zeros((7, 2)),
+             "a custom MLP in eval mode should match the NumPy computation", rtol=0, atol=1e-5)
+expect(str(_out.dtype), "float32", "a custom MLP should compute in float32")
+expect([_m.drop.training, _m.layers[1].training], [False, False], "eval() should reach every layer of a custom Module")
 _m.train()
-assert not np.array_equal(_m(_xi).data, _m(_xi).data), "train() should switch dropout back on in a custom Module"
+expect_close(float(np.mean(_m(_xi).data != _m(_xi).data)), 1.0, "train() should switch dropout back on in a custom Module",
+             rtol=0, atol=0.3)
 for _q in _m.parameters():
     _q.grad = Tensor(np.ones(_q.shape))
 _m.zero_grad()
-assert all(_q.grad is None for _q in _m.parameters()), "zero_grad() should clear a custom MLP's gradients"
+expect([_q.grad for _q in _m.parameters()], [None] * 6, "zero_grad() should clear a custom MLP's gradients")
 _sd = _m.state_dict()
 _m2 = _MLP([6, 12, 12, 2], np.random.default_rng(6))
 _m2.load_state_dict(_sd)
 _m.eval(), _m2.eval()
-assert np.array_equal(_m(_xi).data, _m2(_xi).data), "a state_dict round trip should reproduce the outputs exactly"
-try:
-    _MLP([6, 12, 2], np.random.default_rng(7)).load_state_dict(_sd)
-    raise AssertionError("loading a state_dict into a model of a different shape should fail")
-except (KeyError, ValueError):
-    pass
-_mm = Sequential(Linear(6, 5, bias=False, rng=rng), ReLU())
-assert list(_mm.state_dict()) == ["0.weight"], "a Linear without bias has no bias entry in the state_dict"
+expect(_m(_xi).data - _m2(_xi).data, np.zeros((7, 2)), "a state_dict round trip should reproduce the outputs exactly")
+with expect_raises(ValueError, "loading a state_dict into a model with other layer sizes should raise ValueError"):
+    _MLP([6, 10, 12, 2], np.random.default_rng(7)).load_state_dict(_sd)
+expect(list(Sequential(Linear(6, 5, bias=False, rng=rng), ReLU()).state_dict()), ["0.weight"],
+       "a Linear without bias has no bias entry in the state_dict")
 _seq3 = Sequential(Linear(3, 3, rng=rng), ReLU())
 _seq3.eval()
-assert np.allclose(_seq3(Tensor(np.zeros((2, 5, 3)))).data, 0), "a Sequential should handle (batch, seq, features) inputs"
+expect(_seq3(Tensor(np.zeros((2, 5, 3)))).data, np.zeros((2, 5, 3)), "a Sequential should handle (batch, seq, features) inputs")
 ### END HIDDEN TESTS
 print("✅ Integration: the layers work together")
 
@@ -1341,9 +1414,9 @@ print("✅ Integration: the layers work together")
 # ≈ 3.76 MB (≈ 3.6 MiB) in float32. The first layer holds 200,960 of them (≈ 85 %), because a
 # Linear layer has in · out + out parameters and 784 is by far the widest input.
 # (b) 2 · 64 · (784 · 256 + 256 · 128 + 128 · 10) = 2 · 64 · 234,752 ≈ 30.0 MFLOP.
-# The time per example falls sharply from batch 1 to large batches (typically 10–100× here): a
-# small batch is dominated by fixed costs per call (Python overhead, allocation, reading the 800
-# KB weight matrix from memory for only a few examples), which a large batch amortises; at large
+# The time per example falls from batch 1 to large batches (3–6× on the course server): a small
+# batch is dominated by fixed costs per call (Python overhead, allocation, reading the 800 KB
+# weight matrix from memory for only a few examples), which a large batch amortises; at large
 # batches the matmul is compute-bound and the time grows ∝ N, so the per-example time levels off.
 # The student should quote their own numbers.
 # Grading: (a) 3 points (bytes for both dtypes, ×4 for Adam, first layer with reason), (b) 2 points
