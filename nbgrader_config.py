@@ -19,6 +19,8 @@ c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", "/srv/nbgrader/exchange")
 # exchange/<course_id>/{inbound,outbound,feedback}: one exchange can serve several courses
 # (students see their courses through the hub groups nbgrader-<course_id>).
 c.Exchange.path_includes_course = True
+# Collect without following links, taking only the module's files (nbgrader's copytree follows them).
+c.ExchangeFactory.collect = "tito.exchange.SafeCollect"
 
 # Release: stubs students see in place of solutions.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -27,6 +29,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Autograde: a runaway cell is interrupted; huge outputs are cut.
 c.Execute.timeout = int(os.environ.get("TINYTORCH_CELL_TIMEOUT", "60"))
 c.Execute.interrupt_on_timeout = True
+c.Execute.kill_grace = int(os.environ.get("TINYTORCH_KILL_GRACE", "10"))  # then SIGKILL (tito's Execute)
 c.Execute.kernel_name = os.environ.get("TINYTORCH_GRADING_KERNEL", "python3")
 # Formgrader's autograde button (the hub's grader service) grades in the same sandbox as
 # `tito autograde`: the hub sets TINYTORCH_FORMGRADER_SANDBOX to a private folder for the
@@ -44,11 +47,13 @@ c.LimitOutput.max_traceback = 30
 # and the judge: test cells are scored by what the student's code computed, judged in another process.
 c.Autograde.autograde_preprocessors = [
     "tito.preprocessors.SandboxPolicy",
-    "nbgrader.preprocessors.Execute",
+    "tito.preprocessors.Execute",  # nbgrader's, plus SIGKILL when an interrupted cell does not stop
+    "tito.preprocessors.ReclaimWorkdir",  # before the grader writes where the student's code could
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "tito.preprocessors.CapOutput",
+    "tito.preprocessors.GuardPartialCredit",
     "tito.judge.Judge",  # decides the test cells outside the kernel (docs/grading.md)
     "nbgrader.preprocessors.SaveAutoGrades",
     "tito.judge.RecordIntegrity",

@@ -52,6 +52,71 @@ ATTACKS = {
                 "    print('CONNECTED')\nexcept OSError as _e:\n    print('NO NETWORK', type(_e).__name__)"),
 }
 
+# Attacks on the grader around the sandbox (issue 11); CANARY is a root-owned 0600 host file the
+# sandbox cannot see, but a link to it can be planted where a root process of the grader looks.
+GRADER_ATTACKS = {
+    # the IPC folder: the next kernel's launcher must not write its log (or chown) through a link
+    "ipc-plant": ("import os, ipykernel\n_d = os.path.dirname(ipykernel.get_connection_file())\n"
+                  "for _n in ['kernels.log', 'kernel.log']:\n"
+                  "    try:\n        os.symlink('CANARY', os.path.join(_d, _n))\n    except OSError:\n        pass\n"
+                  "os.makedirs(os.path.join(_d, 'policy.json'), exist_ok=True)\nprint('PLANTED', sorted(os.listdir(_d)))"),
+    # the graded folder: nbgrader (root) writes the graded notebook there and chmods what is in it
+    "workdir-link": ("import os\nos.symlink('CANARY', 'planted-link')\nos.mkfifo('planted-fifo')\n"
+                     "os.remove('01_tensor.ipynb')\nos.symlink('CANARY', '01_tensor.ipynb')\nprint('PLANTED')"),
+    # a signal-proof spin: the interrupt cannot stop it, only SIGKILL can
+    "stubborn": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass"),
+    # every later cell (test cells too) ends with a number above the cell's points
+    "partial-credit": "get_ipython().input_transformers_post.append(lambda lines: lines + ['\\n1000\\n'])",
+    # /tmp is a size-capped tmpfs: 32 MiB files (under the file-size cap) until the disk is full
+    "tmp-fill": ("import os\n_n = 0\ntry:\n    for _i in range(40):\n        with open(f'/tmp/fill{_i}', 'wb') as _f:\n"
+                 "            _f.write(b'0' * 32 * 1024**2)\n        _n += 32\nfinally:\n"
+                 "    print('TMP WROTE', _n, 'MiB')\n    for _i in range(40):\n"
+                 "        if os.path.exists(f'/tmp/fill{_i}'):\n            os.remove(f'/tmp/fill{_i}')"),
+    # the persistent export store: 100 MiB of junk left behind
+    "store-fill": ("import os\n_s = os.environ['TINYTORCH_STORE']\nfor _i in range(3):\n"
+                   "    with open(os.path.join(_s, f'junk{_i}.bin'), 'wb') as _f:\n"
+                   "        _f.write(b'0' * 25 * 1024**2)\nprint('STORE FILLED')"),
+}
+
+
+def canary(path: Path) -> Path:
+    path.write_text("canary\n")
+    path.chmod(0o600)
+    return path
+
+
+def canary_state(path: Path) -> tuple:
+    st = path.lstat()
+    return path.read_text(), st.st_uid, oct(st.st_mode & 0o7777)
+
+
+BROKEN = ("empty-file", "invalid-json", "renamed", "unflagged-test", "duplicated-test", "new-graded-cell")
+
+
+def broken_submissions(release) -> dict[str, bytes | None]:
+    """Notebooks nbgrader cannot grade (file name -> bytes; None: no notebook at the expected name)."""
+    def tampered(edit) -> bytes:
+        nb = json.loads(nbformat.writes(release))
+        edit(nb["cells"])
+        return json.dumps(nb).encode()
+
+    def unflag(cells):
+        next(c for c in cells if c["metadata"].get("nbgrader", {}).get("grade"))["metadata"]["nbgrader"]["grade"] = False
+
+    def duplicate(cells):
+        first = next(c for c in cells if c["metadata"].get("nbgrader", {}).get("grade"))
+        cells.append(json.loads(json.dumps(first)))
+
+    def new_graded(cells):
+        cells.append({"cell_type": "code", "execution_count": None, "outputs": [], "source": "pass",
+                      "metadata": {"nbgrader": {"grade": True, "grade_id": "my-own-test", "locked": False,
+                                                "points": 100, "schema_version": 3, "solution": False}}})
+
+    return {"empty-file": b"", "invalid-json": b'{"cells": [', "renamed": None,
+            "unflagged-test": tampered(unflag), "duplicated-test": tampered(duplicate),
+            "new-graded-cell": tampered(new_graded)}
+
 
 def attack_notebook(good, code: str):
     nb = nbformat.from_dict(json.loads(nbformat.writes(good)))
@@ -111,14 +176,37 @@ def hostile(tmp_path_factory):
         students[name] = attack_notebook(good, code.replace("PORT", str(server.port)))
     traceback_hider = attack_notebook(release, "get_ipython().showtraceback = lambda *a, **k: None")
     students["hide-tracebacks"] = traceback_hider
+    canaries = {name: canary(root / f"canary-{name}.txt") for name in
+                ("ipc-plant", "workdir-link", "store-link")}
+    for name, code in GRADER_ATTACKS.items():
+        target = canaries.get(name)
+        students[name] = attack_notebook(good, code.replace("CANARY", str(target) if target else ""))
+    # the answer key through a link in the submission (collect or a TA's copy put it there)
+    students["answer-link"] = attack_notebook(good, "try:\n    print('LEAK', open('answers.txt').read()[:300])\n"
+                                                    "except OSError as _e:\n    print('NO LEAK', type(_e).__name__)")
+    students["store-link"] = good
     for name, nb in students.items():
         cohort.write_submission(root, name, MODULE, nb)
+    (root / "submitted" / "answer-link" / MODULE / "answers.txt").symlink_to(root / "source" / MODULE / f"{MODULE}.ipynb")
+    (root / "submitted" / "answer-link" / MODULE / "notes.txt").write_text("an extra file")
+    # a link left in a student's export store (by their code in an earlier module)
+    store = root / "autograded" / "store-link" / ".tinytorch"
+    store.mkdir(parents=True)
+    (store / "planted").symlink_to(canaries["store-link"])
+    for name, data in broken_submissions(release).items():
+        folder = cohort.write_submission(root, name, MODULE, release)
+        if data is None:
+            (folder / f"{MODULE}.ipynb").rename(folder / "my-work.ipynb")
+        else:
+            (folder / f"{MODULE}.ipynb").write_bytes(data)
+    before = {name: canary_state(path) for name, path in canaries.items()}
     started = time.monotonic()
-    run = tito("autograde", MODULE, "--jobs", "2", "--no-progress", "--cell-timeout", "5", cwd=root, check=False)
+    run = tito("autograde", MODULE, "--jobs", "2", "--no-progress", "--cell-timeout", "10", cwd=root, check=False,
+               env={"TINYTORCH_KILL_GRACE": "8"})
     seconds = time.monotonic() - started
     server.close()
     full = sum(cohort.test_cells_of(source).values())
-    return root, run, server, full, seconds
+    return root, run, server, full, seconds, canaries, before
 
 
 def scores(root: Path) -> dict[str, float]:
@@ -127,21 +215,28 @@ def scores(root: Path) -> dict[str, float]:
 
 
 def test_the_grade_table_is_exactly_as_expected(hostile):
-    root, run, _, full, _ = hostile
+    root, run, _, full, *_ = hostile
     expected = {name: full for name in ATTACKS} | {"correct": full, "untouched": 0.0, "crash": 0.0,
                                                     "hide-tracebacks": 0.0}
+    expected |= {"ipc-plant": full, "workdir-link": full, "store-link": full, "answer-link": full,
+                 "tmp-fill": full, "store-fill": full, "stubborn": 0.0, "partial-credit": full}
+    expected |= {name: 0.0 for name in BROKEN}
     assert scores(root) == expected, run.stdout + run.stderr
 
 
+def outcome_lines(run) -> dict[str, str]:
+    return {line.split()[1]: line for line in run.stdout.splitlines()
+            if line.split() and line.split()[0] in ("graded", "crashed", "timed-out", "rejected", "failed", "error")}
+
+
 def test_outcome_lines_say_what_happened(hostile):
-    _, run, _, _, _ = hostile
-    lines = {line.split()[1]: line for line in run.stdout.splitlines()
-             if line.split() and line.split()[0] in ("graded", "crashed", "timed-out", "failed")}
+    _, run, *_ = hostile
+    lines = outcome_lines(run)
     assert lines["loop"].startswith("graded") and "a cell timed out" in lines["loop"]
     assert "memory cap hit" in lines["memory"]
     assert "process cap hit" in lines["forks"]
     assert lines["crash"].startswith("crashed") and "the kernel died" in lines["crash"]
-    assert "12 submissions: 1 crashed, 11 graded" in run.stdout
+    assert "26 submissions: 1 crashed, 18 graded, 6 rejected, 1 timed-out" in run.stdout, run.stdout
 
 
 def sandbox_processes(course: Path) -> list[str]:
@@ -198,7 +293,7 @@ def test_nothing_is_planted_in_the_course(hostile):
 
 
 def test_no_network_from_the_sandbox(hostile):
-    root, _, server, _, _ = hostile
+    root, _, server, *_ = hostile
     assert server.accepted == 0
     assert "NO NETWORK" in outputs_text(root, "network")
 
@@ -284,3 +379,100 @@ def test_killing_the_grader_mid_notebook_leaves_no_kernel(tmp_path):
     while sandbox_processes(root) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert sandbox_processes(root) == []
+
+
+# ---------------------------------------------------------------- the grader around the sandbox (issue 11)
+
+def test_no_root_write_or_chown_through_links_left_by_students(hostile):
+    """ipc-plant: links in its IPC folder for the next kernel's launcher; workdir-link: links at the
+    graded notebook's path and beside it; store-link: a link in its export store (handed over at the
+    next grading). None may change the host files they point to."""
+    root, run, _, _, _, canaries, before = hostile
+    after = {name: canary_state(path) for name, path in canaries.items()}
+    assert after == before, run.stdout
+    lines = outcome_lines(run)
+    assert "PLANTED" in outputs_text(root, "ipc-plant")
+    assert lines["workdir-link"].startswith("graded") and "graded folder: removed" in lines["workdir-link"]
+    assert "export store: removed 1 link(s)" in lines["store-link"]
+    graded = root / "autograded" / "workdir-link" / MODULE
+    assert not {"planted-link", "planted-fifo"} & {p.name for p in graded.iterdir()}
+    assert not (graded / f"{MODULE}.ipynb").is_symlink()
+    assert not any(p.is_symlink() for p in (root / "autograded").rglob("*"))
+    assert not list((root / ".tito").glob("workers*")), "worker folders (IPC, logs) must not outlive the batch"
+
+
+def test_links_in_a_submission_are_dropped_not_followed(hostile):
+    root, run, *_ = hostile
+    out = outputs_text(root, "answer-link")
+    assert "NO LEAK" in out and "LEAK {" not in out and "BEGIN SOLUTION" not in out
+    line = outcome_lines(run)["answer-link"]
+    assert line.startswith("graded") and "dropped from the submission: answers.txt (a symbolic link)" in line
+    assert "notes.txt (not part of the module)" in line
+    kept = root / ".tito" / "dropped" / MODULE / "answer-link" / "files"
+    assert (kept / "answers.txt").is_symlink() and (kept / "notes.txt").read_text() == "an extra file"
+    assert not (root / "autograded" / "answer-link" / MODULE / "answers.txt").exists()
+
+
+def test_every_student_gets_a_score_and_a_reason(hostile):
+    root, run, *_ = hostile
+    lines = outcome_lines(run)
+    expected = {"empty-file": "rejected", "invalid-json": "rejected", "renamed": "rejected",
+                "unflagged-test": "rejected", "duplicated-test": "rejected", "new-graded-cell": "rejected",
+                "stubborn": "timed-out", "partial-credit": "graded"}  # partial-credit: the judge scores it
+    for student, status in expected.items():
+        assert lines[student].split()[0] == status and lines[student].split()[2] != "-", lines[student]
+    assert "not a notebook (empty file)" in lines["empty-file"]
+    assert "not a notebook (invalid JSON)" in lines["invalid-json"]
+    assert f"no {MODULE}.ipynb in the submission" in lines["renamed"] and "my-work.ipynb" in lines["renamed"]
+    assert "graded cells tampered: test-tensor-init (metadata changed)" in lines["unflagged-test"]
+    assert "graded cells tampered: test-tensor-init (duplicated)" in lines["duplicated-test"]
+    assert "graded cells tampered: my-own-test (not in the release)" in lines["new-graded-cell"]
+    assert "kernel did not stop after the cell timeout: killed" in lines["stubborn"]
+    assert "invalid partial credit in test-tensor-init, test-tensor-dtype" in lines["partial-credit"]
+    assert "failed" not in run.stdout.split("submissions:")[-1]
+
+
+def test_exports_and_status_carry_every_student_and_reason(hostile, tmp_path):
+    root, run, *_ = hostile
+    import csv
+
+    tito("grades", "--out", str(tmp_path), cwd=root)
+    lms = {row["student_id"]: row for row in csv.DictReader(open(tmp_path / "grades_lms.csv"))}
+    nbg = {row["student_id"]: row for row in csv.DictReader(open(tmp_path / "grades.csv"))}
+    submitted = {p.name for p in (root / "submitted").iterdir()}
+    assert set(lms) == submitted and set(nbg) == submitted
+    assert lms["invalid-json"]["notes"] == f"{MODULE}: rejected: not a notebook (invalid JSON)"
+    assert nbg["invalid-json"]["note"] == "rejected: not a notebook (invalid JSON)" and nbg["invalid-json"]["score"] == "0.0"
+    assert "kernel did not stop after the cell timeout" in lms["stubborn"]["notes"]
+    assert lms["correct"]["notes"] == "" and nbg["correct"]["note"] == ""
+    status = tito("status", cwd=root).stdout
+    assert "invalid-json" in status and "not a notebook (invalid JSON)" in status
+    assert "dropped from the submission: answers.txt (a symbolic link)" in status
+
+
+def test_tmp_and_the_export_store_are_capped(hostile):
+    root, run, *_ = hostile
+    out = outputs_text(root, "tmp-fill")
+    assert int(out.split("TMP WROTE")[1].split()[0]) <= 256
+    lines = outcome_lines(run)
+    assert "disk cap hit" in lines["tmp-fill"]
+    assert "STORE FILLED" in outputs_text(root, "store-fill")
+    assert "export store over its 64 MiB cap (75 MiB): cleared" in lines["store-fill"]
+    store = root / "autograded" / "store-fill" / ".tinytorch"
+    assert sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) < 64 * 1024**2
+
+
+def test_an_infrastructure_failure_is_not_the_students_outcome(hostile, tmp_path):
+    """The launcher failing twice (retried once by the batch) is reported as the grader's error, not
+    as the student's crash, and keeps an earlier grade."""
+    from tito import grading
+
+    root, *_ = hostile
+    cd = CourseDir(root)
+    before = scores(root)["correct"]
+    result = {"student": "correct", "success": False, "log": "DeadKernelError: Kernel died", "error": "",
+              "seconds": 1.0, "db": "", "killed": False, "notes": [],
+              "infra": "sandbox launcher failed: IsADirectoryError: [Errno 21] Is a directory"}
+    outcome = grading._collect(cd, MODULE, result, tmp_path)
+    assert outcome.status == "error" and "grading infrastructure failed" in outcome.detail
+    assert "IsADirectoryError" in outcome.detail and outcome.score == before

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -76,7 +77,15 @@ def _cmd_release(cd, args):
 def _cmd_collect(cd, args):
     from .nbgrader_apps import run_app
 
+    from .submission import dropped_folder, summarise
+
     run_app(cd, "collect", args.module, "--update")
+    for student in cd.students_submitted(args.module):
+        try:
+            dropped = json.loads((dropped_folder(cd, args.module, student) / "dropped.json").read_text())["collect"]
+        except (FileNotFoundError, ValueError, KeyError):
+            continue
+        print(f"collect: {student}: {summarise(dropped)} (not copied; links are never followed)")
     print(f"collect: {len(cd.students_submitted(args.module))} submission(s) of {args.module} in submitted/")
 
 
@@ -91,7 +100,7 @@ def _cmd_autograde(cd, args):
         if o.status == "skipped":
             print(o.line())
     print(summary(outcomes))
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
+    return 1 if any(o.status in ("failed", "error") for o in outcomes) else 0
 
 
 def _cmd_feedback(cd, args):

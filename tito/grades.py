@@ -1,5 +1,7 @@
 """Grade export: nbgrader's own CSV, and an LMS-ready CSV as an nbgrader export plugin
-(`nbgrader export --exporter tito.grades.LmsCsvExport`)."""
+(`nbgrader export --exporter tito.grades.LmsCsvExport`). Both carry the reason `tito autograde`
+recorded next to a score (rejected, crashed, timed out, a cap hit, files dropped): a zero never
+comes without its why."""
 from __future__ import annotations
 
 import csv
@@ -8,8 +10,27 @@ from pathlib import Path
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-from .course_dir import CourseDir
+from .course_dir import CourseDir, CourseError
 from .nbgrader_apps import run_app
+
+
+def grading_notes(cd: CourseDir) -> dict[tuple[str, str], str]:
+    """(module, student) -> the one-line reason recorded by `tito autograde` (only where there is one)."""
+    from .grading import DoneRecords, reason
+
+    notes = {}
+    for module_id in cd.course.module_ids:
+        for outcome in DoneRecords(cd, module_id).outcomes():
+            if reason(outcome):
+                notes[(module_id, outcome.student)] = reason(outcome)
+    return notes
+
+
+def _notes_here() -> dict[tuple[str, str], str]:
+    try:
+        return grading_notes(CourseDir.find())
+    except CourseError:
+        return {}
 
 
 class LmsCsvExport(ExportPlugin):
@@ -19,7 +40,8 @@ class LmsCsvExport(ExportPlugin):
         assignments = [a for a in gradebook.assignments if not self.assignment or a.name in self.assignment]
         assignments.sort(key=lambda a: a.name)
         header = ["student_id", "last_name", "first_name", "email", "lms_user_id"]
-        header += [f"{a.name} ({a.max_score:g})" for a in assignments] + ["total", "max_total", "percent"]
+        header += [f"{a.name} ({a.max_score:g})" for a in assignments] + ["total", "max_total", "percent", "notes"]
+        notes = _notes_here()
         with open(self.to or "grades_lms.csv", "w", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(header)
@@ -34,9 +56,11 @@ class LmsCsvExport(ExportPlugin):
                         scores.append(0.0)
                 total, max_total = sum(scores), sum(a.max_score for a in assignments)
                 percent = 100.0 * total / max_total if max_total else 0.0
+                said = "; ".join(f"{a.name}: {notes[(a.name, student.id)]}" for a in assignments
+                                 if (a.name, student.id) in notes)
                 out.writerow([student.id, student.last_name or "", student.first_name or "",
                               student.email or "", student.lms_user_id or ""]
-                             + [f"{s:g}" for s in scores] + [f"{total:g}", f"{max_total:g}", f"{percent:.1f}"])
+                             + [f"{s:g}" for s in scores] + [f"{total:g}", f"{max_total:g}", f"{percent:.1f}", said])
 
 
 def export(cd: CourseDir, out_dir: Path, modules: list[str] | None = None) -> tuple[Path, Path]:
@@ -44,5 +68,20 @@ def export(cd: CourseDir, out_dir: Path, modules: list[str] | None = None) -> tu
     nbgrader_csv, lms_csv = out_dir / "grades.csv", out_dir / "grades_lms.csv"
     only = [f"--assignment={m}" for m in modules or []]
     run_app(cd, "export", f"--to={nbgrader_csv}", *only)
+    _add_notes(nbgrader_csv, grading_notes(cd))
     run_app(cd, "export", "--exporter=tito.grades.LmsCsvExport", f"--to={lms_csv}", *only)
     return nbgrader_csv, lms_csv
+
+
+def _add_notes(path: Path, notes: dict[tuple[str, str], str]) -> None:
+    """nbgrader's grades.csv with one more column: the reason recorded next to each score."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        return
+    fields = [*rows[0].keys(), "note"]
+    with open(path, "w", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=fields)
+        out.writeheader()
+        for row in rows:
+            out.writerow({**row, "note": notes.get((row.get("assignment"), row.get("student_id")), "")})

@@ -12,20 +12,23 @@ Shape (so sandboxing, limits and scheduling can change without a rewrite):
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
+import stat
 import threading
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import sandbox
+from . import sandbox, submission
 from .course_dir import CourseDir, CourseError
 from .gradebook_merge import merge_submission, record_zero, submission_score
 from .nbgrader_apps import db_url, environment_with_tools, load_config
@@ -34,7 +37,7 @@ from .nbgrader_apps import db_url, environment_with_tools, load_config
 @dataclass
 class Outcome:
     student: str
-    status: str  # graded | crashed | timed-out | skipped | failed
+    status: str  # graded | crashed | timed-out | rejected | failed | error | skipped
     score: float | None = None
     max_score: float | None = None
     seconds: float = 0.0
@@ -70,12 +73,13 @@ def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, note
                  "KernelManager.transport": "tcp",
                  "KernelManager.ip": "127.0.0.1"}
     if sandboxed:
-        ipc = work / f"ipc-{os.getpid()}"
-        ipc.mkdir()
+        # Each kernel gets a fresh IPC folder (_grade_in_worker); its log and the launcher's status
+        # file stay here, in the worker's own folder, which is never mounted into a sandbox.
         os.environ["JUPYTER_PATH"] = str(work / "jupyter")
-        overrides.update({"Execute.kernel_name": sandbox.KERNEL_NAME, "KernelManager.transport": "ipc",
-                          "KernelManager.ip": str(ipc / "kernel")})
-        _worker.update(ipc=ipc, uid=sandbox.UID_BASE + os.getpid() % 1000)
+        overrides.update({"Execute.kernel_name": sandbox.KERNEL_NAME, "KernelManager.transport": "ipc"})
+        _worker.update(uid=sandbox.UID_BASE + os.getpid() % 1000,
+                       log_file=work / f"kernels-{os.getpid()}.log",
+                       status_file=work / f"launcher-{os.getpid()}.status")
     cfg = load_config(cd, **overrides)
     _worker.update(cd=cd, module=module_id, db=private, api=NbGraderAPI(config=cfg), sandboxed=sandboxed,
                    work=work, notebook_timeout=notebook_timeout, kernel_env=kernel_environment(jobs))
@@ -92,10 +96,20 @@ def kernel_environment(jobs: int) -> dict[str, str]:
 
 
 def prerequisite_references(cd: CourseDir, module_id: str) -> list[Path]:
-    """Reference files of the modules before this one: never this module's own answer key."""
+    """Reference files of the modules this one `requires` or `extends` in course.yml, and of what
+    those need in turn (a reference imports its own prerequisites): never this module's own answer
+    key, nor that of an earlier module it does not need."""
     course = cd.course
-    index = course.module(module_id).index
-    return [cd.reference_dir / "tinytorch" / f"{m.name}.py" for m in course.modules[:index]]
+    needed: list[str] = []
+    todo = [*course.module(module_id).requires, *course.module(module_id).extends]
+    while todo:
+        m = todo.pop(0)
+        if m in needed or m == module_id:
+            continue
+        needed.append(m)
+        todo += [*course.module(m).requires, *course.module(m).extends]
+    order = {m.id: i for i, m in enumerate(course.modules)}
+    return [cd.reference_dir / "tinytorch" / f"{course.module(m).name}.py" for m in sorted(needed, key=order.get)]
 
 
 def sandbox_policy(cd: CourseDir, module: str, student: str, ipc_dir: Path, uid: int | None,
@@ -111,27 +125,55 @@ def sandbox_policy(cd: CourseDir, module: str, student: str, ipc_dir: Path, uid:
         env={**kernel_env, **cd.grading_env(module, student)})
 
 
-def _sandbox_policy(cd: CourseDir, module: str, student: str) -> Path:
-    policy = sandbox_policy(cd, module, student, _worker["ipc"], _worker["uid"], _worker["kernel_env"])
+def _sandbox_policy(cd: CourseDir, module: str, student: str, ipc: Path) -> Path:
+    policy = sandbox_policy(cd, module, student, ipc, _worker["uid"], _worker["kernel_env"])
+    policy.log_file = str(_worker["log_file"])
+    policy.status_file = str(_worker["status_file"])
     path = _worker["work"] / f"policy-{os.getpid()}.json"
     policy.save(path)
     return path
 
 
+def _reclaim_store(cd: CourseDir, student: str) -> list[str]:
+    """The student's export store persists between gradings and the sandbox writes to it: no links or
+    special files in it, and no more than its cap (before grading and after)."""
+    return submission.reclaim_tree(
+        cd.graded_exports(student), keep=lambda rel: rel.startswith("tinytorch/") and rel.endswith(".py"),
+        cap=submission.STORE_CAP_BYTES, label="export store", owner=0)
+
+
 def _grade_in_worker(student: str) -> dict:
+    from . import preprocessors
+
     cd, module = _worker["cd"], _worker["module"]
     os.environ.update(cd.grading_env(module, student))
-    if _worker["sandboxed"]:
-        os.environ[sandbox.POLICY_ENV] = str(_sandbox_policy(cd, module, student))
+    preprocessors.NOTES.clear()
+    notes: list[str] = []
     started = time.monotonic()
-    watchdog = _Watchdog(_worker["notebook_timeout"], _worker.get("uid"))
-    try:
-        result = _worker["api"].autograde(module, student, force=True, create=True)
-    finally:
-        watchdog.cancel()
+    infra = ""
+    with contextlib.ExitStack() as stack:
+        if _worker["sandboxed"]:
+            notes += _reclaim_store(cd, student)
+            # a fresh root-made IPC folder for this kernel only, removed after it
+            ipc = stack.enter_context(sandbox.private_folder(_worker["work"], owner=_worker["uid"]))
+            _worker["api"].config.KernelManager.ip = str(ipc / "kernel")
+            os.environ[sandbox.POLICY_ENV] = str(_sandbox_policy(cd, module, student, ipc))
+            _worker["status_file"].unlink(missing_ok=True)
+        watchdog = _Watchdog(_worker["notebook_timeout"], _worker.get("uid"))
+        try:
+            result = _worker["api"].autograde(module, student, force=True, create=True)
+        finally:
+            watchdog.cancel()
+        if _worker["sandboxed"]:
+            if _worker.get("uid") is not None:
+                kill_processes_of(_worker["uid"])
+            if _worker["status_file"].exists():
+                infra = _worker["status_file"].read_text().strip().splitlines()[-1]
+            notes += _reclaim_store(cd, student)
+    notes = list(dict.fromkeys(preprocessors.NOTES + notes))
     return {"student": student, "success": bool(result.get("success")), "log": result.get("log", ""),
             "error": result.get("error", ""), "seconds": time.monotonic() - started,
-            "db": str(_worker["db"]), "killed": watchdog.fired}
+            "db": str(_worker["db"]), "killed": watchdog.fired, "notes": notes, "infra": infra}
 
 
 class _Watchdog:
@@ -172,11 +214,39 @@ def kill_processes_of(uid: int) -> int:
 # ---------------------------------------------------------------- coordinator side
 
 def submission_fingerprint(folder: Path) -> str:
-    """Hash of everything a student submitted for a module (names and bytes)."""
+    """Hash of everything a student submitted for a module (names and bytes; links are hashed as
+    links, never followed, and special files are never opened)."""
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    if not folder.is_dir() or folder.is_symlink():
+        return h.hexdigest()
+    entries = []
+    for here, dirs, files, dir_fd in os.fwalk(folder, follow_symlinks=False):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
+            rel = os.path.relpath(os.path.join(here, name), folder)
+            mode = os.lstat(name, dir_fd=dir_fd).st_mode
+            if stat.S_ISREG(mode):
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+                with os.fdopen(fd, "rb") as fh:
+                    data = fh.read()
+            elif stat.S_ISLNK(mode):
+                data = b"link:" + os.readlink(name, dir_fd=dir_fd).encode()
+            else:
+                data = f"special:{mode:o}".encode()
+            entries.append((rel, data))
+    for rel, data in sorted(entries):
+        h.update(rel.encode() + b"\0" + data + b"\0")
     return h.hexdigest()
+
+
+RETRY = ("failed", "error")  # outcomes recorded (with a zero score) but graded again by the next run
+
+
+def reason(outcome: Outcome) -> str:
+    """The one-line reason shown next to a score in `tito status` and the grade exports ("" when the
+    submission was graded without anything to say)."""
+    if outcome.status in ("graded", "skipped") and not outcome.detail:
+        return ""
+    return f"{outcome.status}: {outcome.detail}" if outcome.detail else outcome.status
 
 
 class DoneRecords:
@@ -190,9 +260,22 @@ class DoneRecords:
 
     def is_done(self, student: str, fingerprint: str) -> bool:
         try:
-            return json.loads(self.path(student).read_text())["fingerprint"] == fingerprint
-        except (FileNotFoundError, ValueError, KeyError):
+            record = json.loads(self.path(student).read_text())
+        except (FileNotFoundError, ValueError):
             return False
+        return record.get("fingerprint") == fingerprint and record.get("status") not in RETRY
+
+    def outcome(self, student: str) -> Outcome | None:
+        try:
+            record = json.loads(self.path(student).read_text())
+            record.pop("fingerprint", None)
+            return Outcome(**record)
+        except (FileNotFoundError, ValueError, TypeError):
+            return None
+
+    def outcomes(self) -> list[Outcome]:
+        found = [self.outcome(p.stem) for p in sorted(self.folder.glob("*.json"))] if self.folder.is_dir() else []
+        return [o for o in found if o is not None]
 
     def record(self, student: str, fingerprint: str, outcome: Outcome) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -227,14 +310,33 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
         submitted = [s for s in submitted if s in students]
 
     done = DoneRecords(cd, module_id)
+    # Before any grader process reads a submission: only the module's regular files, no links.
+    allowed = submission.allowed_files(cd, module_id)
+    for s in submitted:
+        dropped = submission.sanitise_in_place(cd.submitted(s, module_id), allowed,
+                                               submission.dropped_folder(cd, module_id, s) / "files")
+        dropped += _drop_bad_timestamp(cd, s, module_id)
+        submission.record_dropped(cd, module_id, s, dropped, "autograde")
     fingerprints = {s: submission_fingerprint(cd.submitted(s, module_id)) for s in submitted}
     todo = [s for s in submitted if force or not done.is_done(s, fingerprints[s])]
     outcomes = [Outcome(s, "skipped", detail="already graded (use --force to regrade)")
                 for s in submitted if s not in todo]
     for o in outcomes:
         o.score, o.max_score, _ = submission_score(db_url(cd.gradebook), course.course_id, module_id, o.student)
+
+    # What nbgrader cannot grade at all gets 0 and says why, without starting a kernel.
+    for s in list(todo):
+        problem = submission.notebook_problem(cd.submitted(s, module_id) / f"{module_id}.ipynb",
+                                              cd.release_notebook(module_id))
+        if problem:
+            outcome = _recorded_zero(cd, module_id, s, "rejected", _with_drops(cd, module_id, s, [problem]), 0.0,
+                                     keep_existing=False)
+            done.record(s, fingerprints[s], outcome)
+            outcomes.append(outcome)
+            log(outcome.line())
+            todo.remove(s)
     if not todo:
-        return outcomes
+        return sorted(outcomes, key=lambda o: o.student)
 
     if not unsafe:
         problem = sandbox.probe()
@@ -252,17 +354,26 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
     try:
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), initializer=_worker_init,
                                  initargs=(str(cd.root), module_id, str(work), not unsafe, notebook_timeout, jobs)) as pool:
-            futures = [pool.submit(_grade_in_worker, s) for s in todo]
-            for future in as_completed(futures):
-                outcome = _collect(cd, module_id, future.result(), logs)
-                if outcome.status != "failed":
+            pending = {pool.submit(_grade_in_worker, s): s for s in todo}
+            retried: set[str] = set()
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    student = pending.pop(future)
+                    result = future.result()
+                    if result.get("infra") and student not in retried:
+                        # the launcher failed, not the student's code: grade again, once
+                        retried.add(student)
+                        pending[pool.submit(_grade_in_worker, student)] = student
+                        continue
+                    outcome = _collect(cd, module_id, result, logs)
                     done.record(outcome.student, fingerprints[outcome.student], outcome)
-                outcomes.append(outcome)
-                bar.update(1)
-                if progress:
-                    bar.write(outcome.line())
-                else:
-                    log(outcome.line())
+                    outcomes.append(outcome)
+                    bar.update(1)
+                    if progress:
+                        bar.write(outcome.line())
+                    else:
+                        log(outcome.line())
     finally:
         bar.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -271,6 +382,8 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
 
 CAPS = {"CellTimeoutError": "a cell timed out", "MemoryError": "memory cap hit",
         "BlockingIOError": "process cap hit"}
+CAP_MESSAGES = {"No space left on device": "disk cap hit (/tmp or the export store)",
+                "File too large": "file-size cap hit"}
 
 
 def _caps_hit(notebook: Path) -> list[str]:
@@ -279,33 +392,105 @@ def _caps_hit(notebook: Path) -> list[str]:
         nb = json.loads(notebook.read_text())
     except (FileNotFoundError, ValueError):
         return []
-    names = {o.get("ename") for c in nb.get("cells", []) for o in c.get("outputs", []) if o.get("output_type") == "error"}
-    return [text for ename, text in CAPS.items() if ename in names]
+    errors = [o for c in nb.get("cells", []) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    names = {o.get("ename") for o in errors}
+    text = "\n".join(str(o.get("evalue", "")) + "\n".join(o.get("traceback", [])) for o in errors)
+    return ([note for ename, note in CAPS.items() if ename in names]
+            + [note for message, note in CAP_MESSAGES.items() if message in text])
+
+
+def _with_drops(cd: CourseDir, module_id: str, student: str, notes: list[str]) -> str:
+    dropped = submission.dropped_report(cd, module_id, student)
+    return "; ".join([*notes, *([submission.summarise(dropped)] if dropped else [])])
+
+
+def _recorded_zero(cd: CourseDir, module_id: str, student: str, status: str, detail: str, seconds: float,
+                   keep_existing: bool = True) -> Outcome:
+    """An outcome with a score in the gradebook: 0 for the autograded tests, unless keep_existing and
+    the student already has a grade there (an infrastructure failure does not wipe an earlier grade)."""
+    url, course_id = db_url(cd.gradebook), cd.course.course_id
+    existing = None
+    if keep_existing:
+        try:
+            existing = submission_score(url, course_id, module_id, student)
+        except Exception:  # nbgrader's MissingEntry: not graded before
+            existing = None
+    if existing is None:
+        record_zero(url, course_id, module_id, student, submission_timestamp(cd, student, module_id))
+    score, max_score, _ = submission_score(url, course_id, module_id, student)
+    return Outcome(student, status, score, max_score, seconds, detail)
+
+
+def _nbgrader_reason(result: dict) -> str:
+    """The exception nbgrader hit, from its log (its own error says only 'see the above traceback')."""
+    text = result["log"] + "\n" + result["error"]
+    found = re.findall(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit)): (.+)$", text, re.M)
+    found = [(name, msg) for name, msg in found if name != "NbGraderException"]
+    if found:
+        name, msg = found[-1]
+        return f"{name}: {msg.strip()}"[:200]
+    return _first_error_line(result["error"] or result["log"])
 
 
 def _collect(cd: CourseDir, module_id: str, result: dict, logs: Path) -> Outcome:
     student = result["student"]
     (logs / f"{student}.log").write_text(result["log"] + ("\n" + result["error"] if result["error"] else ""))
     course_id = cd.course.course_id
+    notes = list(result.get("notes", []))
+    seconds = result["seconds"]
+    if result.get("infra"):
+        return _recorded_zero(cd, module_id, student, "error", _with_drops(cd, module_id, student, [
+            f"grading infrastructure failed twice, not the student's code ({result['infra']}); "
+            f"re-run tito autograde"]), seconds)
     if result["success"]:
         merge_submission(db_url(Path(result["db"])), db_url(cd.gradebook), course_id, module_id, student)
-        status, detail = "graded", "; ".join(_caps_hit(cd.autograded(student, module_id) / f"{module_id}.ipynb"))
-    elif result["killed"] or "DeadKernelError" in result["error"] + result["log"]:
-        # the student's code ended its own kernel (or ran past the notebook cap): tests not run score zero
-        record_zero(db_url(cd.gradebook), course_id, module_id, student, submission_timestamp(cd, student, module_id))
-        status = "timed-out" if result["killed"] else "crashed"
-        detail = ("ran past the per-notebook time cap" if result["killed"] else
-                  "the kernel died (os._exit, a segfault or the memory cap); tests not run score 0")
-    else:
-        return Outcome(student, "failed", seconds=result["seconds"],
-                       detail=f"nbgrader: {_first_error_line(result['error'] or result['log'])}")
-    score, max_score, _ = submission_score(db_url(cd.gradebook), course_id, module_id, student)
-    return Outcome(student, status, score, max_score, result["seconds"], detail)
+        caps = _caps_hit(cd.autograded(student, module_id) / f"{module_id}.ipynb")
+        score, max_score, _ = submission_score(db_url(cd.gradebook), course_id, module_id, student)
+        return Outcome(student, "graded", score, max_score, seconds,
+                       _with_drops(cd, module_id, student, list(dict.fromkeys(caps + notes))))
+    killed_after_timeout = any("did not stop after the cell timeout" in n for n in notes)
+    if result["killed"] or killed_after_timeout or "DeadKernelError" in result["error"] + result["log"]:
+        # the student's code ended (or wedged) its own kernel, or ran past the notebook cap: tests not run score 0
+        if result["killed"]:
+            status, why = "timed-out", "ran past the per-notebook time cap; tests not run score 0"
+        elif killed_after_timeout:
+            status, why = "timed-out", "kernel did not stop after the cell timeout: killed; tests not run score 0"
+        else:
+            status, why = "crashed", "the kernel died (os._exit, a segfault or the memory cap); tests not run score 0"
+        rest = [n for n in notes if "did not stop after the cell timeout" not in n]
+        return _recorded_zero(cd, module_id, student, status, _with_drops(cd, module_id, student, [why, *rest]),
+                              seconds, keep_existing=False)
+    return _recorded_zero(cd, module_id, student, "failed", _with_drops(
+        cd, module_id, student, [f"nbgrader could not grade it ({_nbgrader_reason(result)}); scored 0", *notes]),
+        seconds, keep_existing=False)
+
+
+def _drop_bad_timestamp(cd: CourseDir, student: str, module_id: str) -> list[str]:
+    """nbgrader fails on a timestamp.txt it cannot parse (the file comes from the student's side)."""
+    stamp = cd.submitted(student, module_id) / "timestamp.txt"
+    if stamp.is_symlink() or not stamp.is_file():
+        return []
+    if submission_timestamp(cd, student, module_id) is None:
+        aside = submission.dropped_folder(cd, module_id, student) / "files"
+        aside.mkdir(parents=True, exist_ok=True)
+        os.replace(stamp, aside / "timestamp.txt")
+        return ["timestamp.txt (not a timestamp)"]
+    return []
 
 
 def submission_timestamp(cd: CourseDir, student: str, module_id: str) -> str | None:
+    """The submission's timestamp.txt when it is a regular file holding a time nbgrader can parse."""
+    from nbgrader.utils import parse_utc
+
     stamp = cd.submitted(student, module_id) / "timestamp.txt"
-    return stamp.read_text().strip() if stamp.is_file() else None
+    if stamp.is_symlink() or not stamp.is_file() or stamp.stat().st_size > 1000:
+        return None
+    text = stamp.read_text(errors="replace").strip()
+    try:
+        parse_utc(text)
+    except Exception:
+        return None
+    return text
 
 
 def summary(outcomes: list[Outcome]) -> str:

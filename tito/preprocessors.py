@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nbgrader.preprocessors import Execute as NbGraderExecute
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
@@ -43,16 +44,117 @@ class SandboxPolicy(NbGraderPreprocessor):
     ipc_dir = Unicode("", help="folder for the kernel's IPC sockets and the policy file").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from . import grading, sandbox
+        from . import grading, sandbox, submission
         from .course_dir import CourseDir
 
         cd = CourseDir(Path(self.config.CourseDirectory.root or os.getcwd()))
         ipc = Path(self.ipc_dir)
         ipc.mkdir(parents=True, exist_ok=True)
+        # The IPC folder is mounted into every sandbox: empty it (without following anything an
+        # earlier student's kernel left there); the policy and the log live next to it, unmounted.
+        for entry in list(ipc.iterdir()):
+            submission.remove_entry(entry)
         info = resources["nbgrader"]
         policy = grading.sandbox_policy(cd, info["assignment"], info["student"], ipc, None,
                                         grading.kernel_environment(1))
-        path = ipc / "policy.json"
-        policy.save(path)
+        policy.log_file = str(ipc) + ".log"
+        path = Path(str(ipc) + "-policy.json")
+        tmp = path.with_suffix(".tmp")
+        policy.save(tmp)
+        os.replace(tmp, path)
         os.environ[sandbox.POLICY_ENV] = str(path)
+        return nb, resources
+
+
+# Notes the preprocessors below leave for `tito autograde`'s outcome line (the grading worker runs
+# them in its own process: it clears this before each notebook and reads it after).
+NOTES: list[str] = []
+
+
+class Execute(NbGraderExecute):
+    """nbgrader's Execute, with a cell timeout that escalates: nbgrader interrupts the kernel (SIGINT
+    through an interrupt message) and moves on; a cell that ignores SIGINT keeps the kernel busy, so
+    nbgrader then fails the whole notebook on an IOPub timeout (no grade at all). Here, after the
+    interrupt, the kernel gets `kill_grace` seconds to answer; if it does not, it is killed (SIGKILL
+    to its process group) and the notebook ends as a dead kernel, reported as such."""
+
+    kill_grace = Integer(10, help="seconds an interrupted cell has to stop before its kernel is killed").tag(
+        config=True)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        from queue import Empty
+        from time import monotonic
+
+        from jupyter_client.utils import ensure_async
+        from nbclient.exceptions import DeadKernelError
+
+        reply = await super()._async_handle_timeout(timeout, cell)
+        deadline = monotonic() + self.kill_grace
+        while (left := deadline - monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=left))
+            except Empty:
+                break
+            if msg.get("msg_type") == "execute_reply":
+                return reply  # the interrupt stopped the cell: nbgrader records the timeout as usual
+        NOTES.append("kernel did not stop after the cell timeout: killed")
+        self.log.error("The kernel did not stop %ss after being interrupted: killing it", self.kill_grace)
+        await ensure_async(self.km.shutdown_kernel(now=True))
+        raise DeadKernelError("kernel did not stop after the cell timeout: killed")
+
+
+class GuardPartialCredit(NbGraderPreprocessor):
+    """A test cell whose output is a number is partial credit in nbgrader; a number above the cell's
+    points (student code can make a test cell print one) makes SaveAutoGrades raise and the whole
+    notebook fail. Such an output scores the cell 0 instead, with a note."""
+
+    def preprocess(self, nb, resources):
+        self._invalid: list[str] = []
+        nb, resources = super().preprocess(nb, resources)
+        if self._invalid:
+            NOTES.append(f"invalid partial credit in {', '.join(self._invalid)}: scored 0")
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        from nbformat import NotebookNode
+        from nbgrader.utils import get_partial_grade, is_grade, is_solution
+
+        if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
+            return cell, resources
+        points = float(cell.metadata.nbgrader.get("points", 0))
+        for i, output in enumerate(cell.outputs):
+            if output.get("output_type") != "execute_result":
+                continue
+            try:
+                get_partial_grade(output, points)
+            except (ValueError, KeyError, TypeError):
+                self._invalid.append(cell.metadata.nbgrader.get("grade_id", f"cell {cell_index}"))
+                cell.outputs[i] = NotebookNode(output_type="error", ename="InvalidPartialCredit",
+                                               evalue=f"output is not a score between 0 and {points:g}",
+                                               traceback=["InvalidPartialCredit: output is not a score "
+                                                          f"between 0 and {points:g}"])
+            break
+        return cell, resources
+
+
+class ReclaimWorkdir(NbGraderPreprocessor):
+    """Right after Execute, before nbgrader (as root on a grading host) writes the graded notebook into
+    the folder the student's kernel could write to and chmods what is in it: make sure no process of
+    the sandbox is left, take the folder back (no link followed), drop links and special files and cap
+    what the kernel left there. Without it, a link planted at the graded notebook's path would have
+    the grader write (and chmod) any host file."""
+
+    def preprocess(self, nb, resources):
+        from . import grading, sandbox, submission
+
+        policy_file = os.environ.get(sandbox.POLICY_ENV)
+        if not policy_file:
+            return nb, resources
+        policy = sandbox.Policy.load(policy_file)
+        if policy.uid is not None and os.geteuid() == 0:
+            grading.kill_processes_of(policy.uid)
+        notebook = f"{resources['nbgrader']['notebook']}.ipynb"
+        NOTES.extend(submission.reclaim_tree(
+            Path(policy.workdir), keep=lambda rel: rel in (notebook, "timestamp.txt"), cap=submission.WORKDIR_CAP_BYTES,
+            label="graded folder", owner=0 if policy.uid is not None else None))
         return nb, resources

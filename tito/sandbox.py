@@ -11,22 +11,32 @@ tito.sandbox`) runs the kernel under bwrap:
   * no network (a private network namespace with nothing in it) and its own PID namespace;
   * a dedicated unprivileged uid when the grader is root (so process limits apply),
     CPU-time, address-space, process-count and file-size limits;
-  * the kernel talks to nbgrader over IPC sockets in a folder shared with the sandbox.
+  * the kernel talks to nbgrader over IPC sockets in a fresh folder made for that one kernel
+    (`private_folder`) and removed after it; the kernel's log and the launcher's own status
+    live outside every folder mounted into a sandbox.
+
+The launcher runs as root (a real grading host) next to folders the student's code could write
+to: it never follows a link there (O_NOFOLLOW, lchown through directory descriptors) and a
+failure of its own is reported as an infrastructure error, never as the student's outcome.
 """
 from __future__ import annotations
 
 import json
 import os
+import contextlib
 import resource
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 KERNEL_NAME = "tinytorch-sandbox"
 POLICY_ENV = "TITO_SANDBOX_POLICY"
 UID_BASE = 61000
+LAUNCHER_FAILED = 70  # the launcher's exit status when it could not start a sandbox (EX_SOFTWARE)
 
 
 @dataclass
@@ -36,6 +46,7 @@ class Limits:
     processes: int = 256  # counts threads too; BLAS and ipykernel start a few dozen
     file_bytes: int = 64 * 1024**2
     open_files: int = 1024
+    tmp_bytes: int = 256 * 1024**2  # the sandbox's /tmp (a tmpfs of this size, not half the RAM)
 
 
 @dataclass
@@ -49,6 +60,8 @@ class Policy:
     parent_pid: int | None = None                      # the grading worker: the sandbox dies with it
     env: dict = field(default_factory=dict)            # environment inside the sandbox
     limits: Limits = field(default_factory=Limits)
+    log_file: str = ""     # the kernel's stdout/stderr (outside every mounted folder; "" = discarded)
+    status_file: str = ""  # the launcher writes why it failed here (an infrastructure error)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -93,7 +106,8 @@ def bwrap_args(policy: Policy) -> list[str]:
     for name in SYSTEM_ETC:
         if os.path.exists(f"/etc/{name}"):
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(policy.limits.tmp_bytes),
+             "--tmpfs", "/tmp"]
     binds = [(p, "--ro-bind") for p in python_paths() + policy.readable]
     binds += [(p, "--bind") for p in [policy.workdir, *policy.writable, policy.ipc_dir] if p]
     made: set[str] = set()
@@ -127,14 +141,61 @@ def apply_limits(limits: Limits) -> None:
 
 
 def _hand_over(policy: Policy, paths: list[str]) -> None:
-    """Give the sandbox uid its writable folders."""
+    """Give the sandbox uid its writable folders, never following a link: the folders may hold
+    whatever an earlier run of the student's code left there (links to host files included)."""
     if os.geteuid() != 0 or policy.uid is None:
         return
     for top in paths:
-        for folder, _, files in os.walk(top):
-            os.chown(folder, policy.uid, policy.uid)
-            for f in files:
-                os.chown(os.path.join(folder, f), policy.uid, policy.uid)
+        hand_over_tree(top, policy.uid)
+
+
+def hand_over_tree(top: str, uid: int) -> None:
+    """chown a tree to uid without following links (directory descriptors, lchown); a link or a
+    non-directory at `top` itself is refused."""
+    try:
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    os.close(fd)
+    for folder, dirs, files, dir_fd in os.fwalk(top, follow_symlinks=False):
+        os.chown(dir_fd, uid, uid)
+        for name in files + [d for d in dirs if stat.S_ISLNK(os.lstat(d, dir_fd=dir_fd).st_mode)]:
+            os.chown(name, uid, uid, dir_fd=dir_fd, follow_symlinks=False)
+
+
+@contextlib.contextmanager
+def private_folder(parent: str | os.PathLike | None = None, owner: int | None = None, prefix: str = "ipc-"):
+    """A fresh folder made by this process (root on a grading host) for one kernel: nobody else has
+    had a chance to put anything in it. Given to `owner` (the sandbox uid) when running as root;
+    removed afterwards without following links (shutil.rmtree works on directory descriptors)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        if owner is not None and os.geteuid() == 0:
+            os.chown(path, owner, owner)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_private(path: Path, data: bytes, uid: int | None) -> None:
+    """Create `path` anew (no link followed, nothing overwritten in place) and give it to uid."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, data)
+        if uid is not None and os.geteuid() == 0:
+            os.fchown(fd, uid, uid)
+    finally:
+        os.close(fd)
+
+
+def _open_log(policy: Policy) -> int:
+    if not policy.log_file:
+        return os.open(os.devnull, os.O_WRONLY)
+    return os.open(policy.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
 
 
 def sandboxed_command(policy: Policy, argv: list[str]) -> list[str]:
@@ -146,17 +207,34 @@ def launch_kernel(connection_file: str, extra: list[str]) -> None:
     policy_file = os.environ.get(POLICY_ENV)
     if not policy_file:
         sys.exit(f"{KERNEL_NAME}: {POLICY_ENV} is not set; this kernel is only for `tito autograde`")
-    policy = Policy.load(policy_file)
-    # The connection file is private to the grader; the kernel gets its own copy.
-    inside = Path(policy.ipc_dir) / Path(connection_file).name
-    shutil.copy(connection_file, inside)
-    _hand_over(policy, [policy.workdir, *policy.writable, policy.ipc_dir])
-    argv = [f"{sys.prefix}/bin/python", "-m", "ipykernel_launcher", "-f", str(inside), *extra]
-    log = os.open(Path(policy.ipc_dir) / "kernels.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    policy = None
+    try:
+        policy = Policy.load(policy_file)
+        # The connection file is private to the grader; the kernel gets its own copy.
+        inside = Path(policy.ipc_dir) / Path(connection_file).name
+        _write_private(inside, Path(connection_file).read_bytes(), policy.uid)
+        _hand_over(policy, [policy.workdir, *policy.writable])
+        argv = [f"{sys.prefix}/bin/python", "-m", "ipykernel_launcher", "-f", str(inside), *extra]
+        log = _open_log(policy)
+    except Exception as e:  # an infrastructure error: say so where the grader looks, never blame the kernel
+        report_launcher_failure(policy, e)
+        sys.exit(LAUNCHER_FAILED)
     os.dup2(log, 1)  # the kernel's banner and crash messages go to the worker's log, not the TA's screen
     os.dup2(log, 2)
     apply_limits(policy.limits)
     supervise(sandboxed_command(policy, argv), policy.parent_pid)
+
+
+def report_launcher_failure(policy: Policy | None, error: BaseException) -> None:
+    line = f"sandbox launcher failed: {type(error).__name__}: {error}"
+    print(f"{KERNEL_NAME}: {line}", file=sys.stderr)
+    if policy is not None and policy.status_file:
+        try:
+            fd = os.open(policy.status_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            os.write(fd, (line + "\n").encode())
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def supervise(command: list[str], parent_pid: int | None) -> None:

@@ -36,4 +36,29 @@ def status(cd: CourseDir) -> str:
         rows.append(f"{m.id:18} {source:8} {release:8} {'yes' if m.id in course.released else 'no':8} "
                     f"{len(cd.students_submitted(m.id)):>9} {n_graded:>6} "
                     f"{'' if mean is None else f'{mean:.1f}':>6}")
+    notes = _notes(cd)
+    if notes:
+        rows.append("")
+        rows.append("graded with a note (score and reason; also in `tito grades`):")
+        rows += notes
     return "\n".join(rows)
+
+
+def _notes(cd: CourseDir) -> list[str]:
+    from nbgrader.api import Gradebook
+
+    from .grades import grading_notes
+
+    notes = grading_notes(cd)
+    if not notes or not cd.gradebook.is_file():
+        return []
+    lines = []
+    with Gradebook(db_url(cd.gradebook), cd.course.course_id) as gb:
+        for (module_id, student), why in sorted(notes.items()):
+            try:
+                sub = gb.find_submission(module_id, student)
+                score = f"{sub.score:g}/{sub.max_score:g}"
+            except MissingEntry:
+                score = "-"
+            lines.append(f"  {module_id:18} {student:24} {score:>10}  {why}")
+    return lines
