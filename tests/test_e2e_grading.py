@@ -26,7 +26,7 @@ PARTIAL = {
     "01_tensor": ("tensor-matmul", {"test-matmul", "test-matmul-batched", "test-integration"}),
     "02_activations": ("softmax", {"test-softmax", "test-softmax-stable", "test-softmax-dims", "test-integration"}),
     "03_layers": ("dropout", {"test-dropout", "test-integration"}),
-    "04_losses": ("mse", {"test-mse", "test-integration"}),
+    "04_losses": ("mse", {"test-mse", "test-mse-shapes", "test-integration"}),
     "05_autograd": ("matmul", {"test-matmul", "test-integration"}),
     "06_optimizers": ("state-dict", {"test-state-dict", "test-state-dict-errors", "test-integration"}),
     "07_training": ("evaluate", {"test-evaluate", "test-evaluate-mode", "test-integration"}),

@@ -823,3 +823,46 @@ def test_generate_greedy_matches_torch_argmax_decoding(tt):
         for _ in range(6):
             idx = torch.cat([idx, theirs(idx[:, -4:])[:, -1].argmax(-1, keepdim=True)], dim=1)
     np.testing.assert_array_equal(ours.generate(np.array([[1, 2], [3, 0]]), 6, temperature=0), idx.numpy())
+
+
+# ---------------------------------------------------------------- 05_autograd edge cases (issue 13)
+
+@pytest.mark.parametrize("axes", [(0, -1, -2), (-1, 0, -2), (-3, -2, -1), (2, 0, 1), (-2, -1, 0)])
+def test_transpose_gradient_with_negative_axes(tt, axes):
+    needs(tt, "autograd")
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    x, tx = leaf(tt, a), torch_leaf(a)
+    out, tout = x.transpose(*axes), tx.permute(*axes)
+    w = rng.standard_normal(tuple(tout.shape)).astype(np.float32)
+    close(out, tout, rtol=0, atol=0)
+    (out * tt.tensor.Tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    close(x.grad, tx.grad, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, 1, 2, 3])
+def test_pow_gradient_at_zero(tt, exponent):
+    """x ** 0 has gradient 0 everywhere, also at x = 0 (0 * 0 ** -1 would be nan)."""
+    needs(tt, "autograd")
+    a = np.array([0.0, 1.0, -2.0, 0.5], dtype=np.float32)
+    x, tx = leaf(tt, a), torch_leaf(a)
+    with np.errstate(divide="raise", invalid="raise"):
+        (x ** exponent).sum().backward()
+    (tx ** exponent).sum().backward()
+    assert np.all(np.isfinite(x.grad.data))
+    close(x.grad, tx.grad, rtol=1e-6, atol=0)
+
+
+def test_division_gradient_for_tiny_float32_denominators(tt):
+    """∂(a / b)/∂b = -a / b² must not be computed as a / (b * b): b * b underflows to 0 in float32."""
+    needs(tt, "autograd")
+    a = np.array([1e-24, 3e-30, 2.0, -1e-20], dtype=np.float32)
+    b = np.array([1e-24, 1e-23, 4.0, 1e-21], dtype=np.float32)
+    x, y = leaf(tt, a), leaf(tt, b)
+    tx, ty = torch_leaf(a), torch_leaf(b)
+    (x / y).sum().backward()
+    (tx / ty).sum().backward()
+    assert np.all(np.isfinite(y.grad.data))
+    close(x.grad, tx.grad, rtol=1e-6, atol=0)
+    close(y.grad, ty.grad, rtol=1e-5, atol=0)
