@@ -132,14 +132,15 @@ def test_grade_exports_match_the_expected_table(graded, module_ids, tmp_path):
 
     lms = list(csv.reader(io.StringIO((tmp_path / "grades_lms.csv").read_text())))
     assert lms[0] == ["student_id", "last_name", "first_name", "email", "lms_user_id"] + [
-        f"{m} (100)" for m in module_ids] + ["total", "max_total", "percent"]
+        f"{m} (100)" for m in module_ids] + ["total", "max_total", "percent", "notes", "integrity"]
     want_rows = []
     for s in students:
         per_module = [expected.get((m, s), 0.0) for m in module_ids]
         total = sum(per_module)
         want_rows.append([s, "", "", "", ""] + [f"{x:g}" for x in per_module]
                          + [f"{total:g}", f"{100 * len(module_ids)}", f"{100 * total / (100 * len(module_ids)):.1f}"])
-    assert lms[1:] == want_rows
+    assert [row[:-2] for row in lms[1:]] == want_rows
+    assert [row[-1] for row in lms[1:]] == [""] * len(want_rows), "an honest cohort was flagged by the judge"
 
 
 def test_feedback_for_everyone_without_hidden_tests(graded, module_ids):

@@ -42,11 +42,13 @@ class Outcome:
     max_score: float | None = None
     seconds: float = 0.0
     detail: str = ""
+    integrity: str = ""  # why the judge flagged it (docs/grading.md); "" when nothing to look at
 
     def line(self) -> str:
         score = f"{self.score:g}/{self.max_score:g}" if self.score is not None else "-"
         detail = f"  {self.detail}" if self.detail else ""
-        return f"{self.status:9} {self.student:24} {score:>10}  {self.seconds:5.1f}s{detail}"
+        flag = f"  integrity: {self.integrity}" if self.integrity else ""
+        return f"{self.status:9} {self.student:24} {score:>10}  {self.seconds:5.1f}s{detail}{flag}"
 
 
 # ---------------------------------------------------------------- worker side
@@ -145,8 +147,11 @@ def _reclaim_store(cd: CourseDir, student: str) -> list[str]:
 def _grade_in_worker(student: str) -> dict:
     from . import preprocessors
 
+    from .judge import judge_record_path
+
     cd, module = _worker["cd"], _worker["module"]
     os.environ.update(cd.grading_env(module, student))
+    judge_record_path(cd, module, student).unlink(missing_ok=True)  # never a previous grading's flags
     preprocessors.NOTES.clear()
     notes: list[str] = []
     started = time.monotonic()
@@ -447,7 +452,8 @@ def _collect(cd: CourseDir, module_id: str, result: dict, logs: Path) -> Outcome
         caps = _caps_hit(cd.autograded(student, module_id) / f"{module_id}.ipynb")
         score, max_score, _ = submission_score(db_url(cd.gradebook), course_id, module_id, student)
         return Outcome(student, "graded", score, max_score, seconds,
-                       _with_drops(cd, module_id, student, list(dict.fromkeys(caps + notes))))
+                       _with_drops(cd, module_id, student, list(dict.fromkeys(caps + notes))),
+                       integrity=integrity_flags(cd, module_id, student))
     killed_after_timeout = any("did not stop after the cell timeout" in n for n in notes)
     if result["killed"] or killed_after_timeout or "DeadKernelError" in result["error"] + result["log"]:
         # the student's code ended (or wedged) its own kernel, or ran past the notebook cap: tests not run score 0
@@ -463,6 +469,18 @@ def _collect(cd: CourseDir, module_id: str, result: dict, logs: Path) -> Outcome
     return _recorded_zero(cd, module_id, student, "failed", _with_drops(
         cd, module_id, student, [f"nbgrader could not grade it ({_nbgrader_reason(result)}); scored 0", *notes]),
         seconds, keep_existing=False)
+
+
+def integrity_flags(cd: CourseDir, module_id: str, student: str) -> str:
+    """What the judge flagged in this grading (written by tito.judge.Judge in the worker)."""
+    from .judge import judge_record_path
+
+    try:
+        flags = json.loads(judge_record_path(cd, module_id, student).read_text()).get("flags", [])
+    except (FileNotFoundError, ValueError, AttributeError):
+        return ""
+    text = "; ".join(str(f) for f in flags)
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 def _drop_bad_timestamp(cd: CourseDir, student: str, module_id: str) -> list[str]:

@@ -209,6 +209,7 @@ def graded_test_cells(nb) -> list:
 class Reports:
     cells: dict[str, dict] = field(default_factory=dict)  # grade_id -> {"observations", "error"}
     import_error: dict | None = None
+    module_errors: list = field(default_factory=list)  # export cells that failed (the rest still ran)
     problem: str = ""  # the process itself failed (timeout, unreadable stream)
 
 
@@ -263,7 +264,9 @@ def run_cells(module_name: str, module_source: str, cells: list[JudgedCell], env
             continue
         if not isinstance(line, dict):
             continue
-        if "import_error" in line and reports.import_error is None:
+        if "module_errors" in line and not reports.module_errors and isinstance(line["module_errors"], list):
+            reports.module_errors = [e for e in line["module_errors"] if isinstance(e, dict)][:20]
+        elif "import_error" in line and reports.import_error is None:
             reports.import_error = line["import_error"] if isinstance(line["import_error"], dict) else {}
         elif isinstance(line.get("cell"), str) and line["cell"] not in reports.cells:
             reports.cells[line["cell"]] = line
@@ -306,6 +309,14 @@ def _error_text(error: dict, cell: JudgedCell) -> str:
     return f"the cell raised {kind}: {str(error.get('message', ''))[:300]}"
 
 
+def _module_hint(student: Reports) -> str:
+    if not student.module_errors:
+        return ""
+    first = student.module_errors[0]
+    return (f" (your notebook's {str(first.get('cell', 'cell'))[:20]} failed when your module was built: "
+            f"{str(first.get('type', 'Error'))[:60]})")
+
+
 def _matches(check: Check, mine, theirs) -> bool:
     if check.kind == "raises":
         return isinstance(mine, Raised) and mine.names is not None and check.exception in mine.names
@@ -336,7 +347,7 @@ def compare(cell: JudgedCell, student: Reports, reference: dict) -> Verdict:
         check = cell.checks[ref[0]]
         if position >= len(observations):
             error = record.get("error")
-            text = _error_text(error, cell) if isinstance(error, dict) else "the cell stopped early"
+            text = _error_text(error, cell) + _module_hint(student) if isinstance(error, dict) else "the cell stopped early"
             return Verdict(False, f"{check.what}\n    {text}")
         item = observations[position]
         try:
@@ -348,7 +359,7 @@ def compare(cell: JudgedCell, student: Reports, reference: dict) -> Verdict:
         if not _matches(check, mine, decode(ref[1])):
             return Verdict(False, _describe(check, mine))
     if isinstance(record.get("error"), dict):
-        return Verdict(False, _error_text(record["error"], cell))
+        return Verdict(False, _error_text(record["error"], cell) + _module_hint(student))
     if len(observations) != len(expected):
         return Verdict(False, "the cell reported more checks than it has")
     return Verdict(True)
@@ -407,9 +418,9 @@ def reference_reports(module_name: str, reference_source: str, cells: list[Judge
                                      sorted(env.items())]).encode()).hexdigest()
     if key not in _REFERENCE_CACHE:
         reports = run_cells(module_name, reference_source, cells, env, policy=None, timeout=timeout)
-        if reports.import_error or reports.problem:
+        if reports.import_error or reports.problem or reports.module_errors:
             raise AuthoringError(f"the reference of tinytorch.{module_name} cannot be judged: "
-                                 f"{reports.import_error or reports.problem}")
+                                 f"{reports.import_error or reports.problem or reports.module_errors}")
         broken = {g: r["error"] for g, r in reports.cells.items() if r.get("error")}
         missing = [c.grade_id for c in cells if c.grade_id not in reports.cells]
         if broken or missing:

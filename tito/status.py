@@ -36,6 +36,11 @@ def status(cd: CourseDir) -> str:
         rows.append(f"{m.id:18} {source:8} {release:8} {'yes' if m.id in course.released else 'no':8} "
                     f"{len(cd.students_submitted(m.id)):>9} {n_graded:>6} "
                     f"{'' if mean is None else f'{mean:.1f}':>6}")
+    flagged = _flagged(cd)
+    if flagged:
+        rows.append("")
+        rows.append("flagged by the judge (look at these; the score is what the code computed):")
+        rows += flagged
     notes = _notes(cd)
     if notes:
         rows.append("")
@@ -62,3 +67,10 @@ def _notes(cd: CourseDir) -> list[str]:
                 score = "-"
             lines.append(f"  {module_id:18} {student:24} {score:>10}  {why}")
     return lines
+
+
+def _flagged(cd: CourseDir) -> list[str]:
+    from .grades import integrity_notes
+
+    return [f"  {module_id:18} {student:24}  integrity: {why}"
+            for (module_id, student), why in sorted(integrity_notes(cd).items())]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import sys
 import types
@@ -191,16 +192,38 @@ def _on_alarm(signum, frame):
     raise _CellTimeout()
 
 
-def _load_module(name: str, source: str) -> types.ModuleType:
+CELL_MARK = re.compile(r"^# --- cell (\d+) ---$", re.M)
+
+
+def _module_cells(source: str) -> list[tuple[str, str]]:
+    """The exported file split back into its notebook cells (render_module marks each one)."""
+    marks = list(CELL_MARK.finditer(source))
+    if not marks:
+        return [("module", source)]
+    cells = [("header", source[: marks[0].start()])]
+    for mark, after in zip(marks, marks[1:] + [None]):
+        # keep line numbers: pad each cell with the newlines that precede it in the file
+        body = source[mark.start(): after.start() if after else len(source)]
+        cells.append((f"cell {mark.group(1)}", "\n" * source[: mark.start()].count("\n") + body))
+    return cells
+
+
+def _load_module(name: str, source: str) -> tuple[types.ModuleType, list[dict]]:
+    """Run the module cell by cell, as the notebook does: a cell that fails (a syntax error in one
+    step) does not stop the cells after it. Returns the module and the cells' errors."""
     import tinytorch  # noqa: F401  (the import hook, for the module's own imports)
 
     fullname = f"tinytorch.{name}"
     module = types.ModuleType(fullname)
     module.__file__ = f"<tinytorch/{name}.py>"
     sys.modules[fullname] = module
-    code = compile(source, module.__file__, "exec")
-    exec(code, module.__dict__)  # noqa: S102 (the student's module, in the student's sandbox)
-    return module
+    errors = []
+    for label, code in _module_cells(source):
+        try:
+            exec(compile(code, module.__file__, "exec"), module.__dict__)  # noqa: S102 (student code, sandboxed)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append({"cell": label, **_error(exc)})
+    return module, errors
 
 
 def _error(exc: BaseException) -> dict:
@@ -212,11 +235,13 @@ def _error(exc: BaseException) -> dict:
 def run(job: dict, out) -> None:
     cell_seconds = int(job.get("cell_seconds", 60))
     try:
-        module = _load_module(job["module"], job["source"])
+        module, errors = _load_module(job["module"], job["source"])
     except BaseException as exc:  # noqa: BLE001
         out.write(json.dumps({"import_error": _error(exc)}) + "\n")
         out.flush()
         return
+    if errors:
+        out.write(json.dumps({"module_errors": errors[:20]}) + "\n")
     namespace = dict(vars(module))
     namespace["__name__"] = "__main__"
     signal.signal(signal.SIGALRM, _on_alarm)
