@@ -98,6 +98,7 @@ def main(argv=None) -> dict:
     from tinytorch.training import clip_grad_norm
     from tinytorch.transformers import TinyGPT, language_model_loss
 
+    run_started = time.monotonic()
     text = data_file().read_text(encoding="utf-8")
     tokenizer = CharTokenizer(text)
     data = np.array(tokenizer.encode(text), dtype=np.int64)
@@ -128,14 +129,14 @@ def main(argv=None) -> dict:
     print(f"TinyGPT: {model.num_parameters():,d} parameters, vocab {vocab}, {len(train):,d} train / {len(val):,d} val "
           f"characters; bigram baseline val loss {bigram_loss(train, val, vocab):.3f}, uniform {math.log(vocab):.3f}")
     history = {"iter": [], "train_loss": [], "val_iter": [], "val_loss": []}
-    train_seconds = 0.0
+    train_seconds = train_cpu_seconds = 0.0     # wall time and CPU time of the training steps (no evaluation)
     bar = tqdm(range(cfg["iters"]), desc="training", unit="it")
     for it in bar:
         if it % cfg["eval_interval"] == 0 and it > 0:
             history["val_iter"].append(it)
             history["val_loss"].append(estimate_val(args.eval_batches, seed=it))
             tqdm.write(f"iter {it}: val loss {history['val_loss'][-1]:.4f} ({train_seconds:.0f} s training)")
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         lr = learning_rate(it, args.lr, args.min_lr, cfg["warmup"], cfg["iters"])
         for opt in optimizers:
             opt.lr = lr
@@ -147,6 +148,7 @@ def main(argv=None) -> dict:
         for opt in optimizers:
             opt.step()
         train_seconds += time.monotonic() - started
+        train_cpu_seconds += time.process_time() - cpu_started
         history["iter"].append(it)
         history["train_loss"].append(float(loss.data))
         if it % 20 == 0:
@@ -159,7 +161,9 @@ def main(argv=None) -> dict:
     prompt = np.array([tokenizer.encode("\n")])
     sample = tokenizer.decode(model.generate(prompt, args.sample_chars, temperature=0.8, top_k=20, seed=0)[0].tolist())
     print("-" * 60 + "\n" + sample.strip() + "\n" + "-" * 60)
-    result = {"val_loss": round(val_loss, 4), "train_seconds": round(train_seconds, 1), "iters": cfg["iters"],
+    result = {"val_loss": round(val_loss, 4), "train_seconds": round(train_seconds, 1),
+              "train_cpu_seconds": round(train_cpu_seconds, 1), "wall_seconds": round(time.monotonic() - run_started, 1),
+              "iters": cfg["iters"],
               "parameters": model.num_parameters(), "bigram_val_loss": round(bigram_loss(train, val, vocab), 4),
               "config": "ci" if args.ci else "baby"}
     print(json.dumps(result))
