@@ -140,6 +140,9 @@ def test_tamper_signs_name_the_hooks():
     signs = judge.tamper_signs(nb)
     assert any("exception handling in cell 1" in s for s in signs) and any("numpy in cell 2" in s for s in signs)
     assert judge.tamper_signs(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y = np.maximum(x, 0)")])) == []
+    given = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from tinytorch_runtime.timing import measure")])
+    handed_out = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from tinytorch_runtime.timing import measure")])
+    assert judge.tamper_signs(handed_out, given) == [] and judge.tamper_signs(handed_out) != []
 
 
 # ------------------------------------------------------------------ the tampering cohort

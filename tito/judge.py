@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from tinytorch_runtime.checks import BEGIN_HIDDEN, DEFAULT_ATOL, DEFAULT_RTOL, END_HIDDEN, close, same, show, summary
 from tinytorch_runtime.export import is_export_cell, render_module
@@ -382,12 +383,14 @@ TAMPER_SIGNS = [
 ]
 
 
-def tamper_signs(nb) -> list[str]:
-    """Harness hooks used by cells the student can edit (solution cells and added cells)."""
+def tamper_signs(nb, given=None) -> list[str]:
+    """Harness hooks in code the student wrote: cells that are not locked and not exactly as the
+    release handed them out (`given`: the release notebook)."""
+    handed_out = {c.source.strip() for c in given.cells} if given is not None else set()
     found = []
     for number, cell in enumerate(nb.cells, start=1):
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or meta.get("locked"):
+        if cell.cell_type != "code" or meta.get("locked") or cell.source.strip() in handed_out:
             continue
         for pattern, name in TAMPER_SIGNS:
             if re.search(pattern, cell.source):
@@ -431,7 +434,7 @@ def reference_reports(module_name: str, reference_source: str, cells: list[Judge
 
 
 def judge_notebook(nb, module, reference_source: str, env: dict[str, str], policy=None,
-                   timeout: float = 300, cell_seconds: int = 60) -> Report:
+                   timeout: float = 300, cell_seconds: int = 60, release=None) -> Report:
     """Judge every graded test cell of an (autograded) notebook."""
     tests = graded_test_cells(nb)
     cells = [rewrite_cell(c.metadata["nbgrader"]["grade_id"], c.source) for c in tests]
@@ -447,7 +450,7 @@ def judge_notebook(nb, module, reference_source: str, env: dict[str, str], polic
             flags.append(f"{gid} passed in the notebook but failed when judged")
         elif not in_kernel[gid] and verdict.passed:
             flags.append(f"{gid} failed in the notebook but passed when judged")
-    flags += [f"suspicious code: {s}" for s in tamper_signs(nb)]
+    flags += [f"suspicious code: {s}" for s in tamper_signs(nb, release)]
     return Report(verdicts, in_kernel, flags)
 
 
@@ -505,7 +508,9 @@ class Judge(NbGraderPreprocessor):
             policy = None
             if policy_file:
                 workdir, policy = self._judge_policy(cd, sandbox.Policy.load(policy_file))
-            report = judge_notebook(nb, module, reference, env, policy, self.timeout, self.cell_timeout)
+            release = (nbformat.read(cd.release_notebook(module.id), as_version=4)
+                       if cd.release_notebook(module.id).is_file() else None)
+            report = judge_notebook(nb, module, reference, env, policy, self.timeout, self.cell_timeout, release)
         finally:
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
