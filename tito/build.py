@@ -33,7 +33,7 @@ def check(cd: CourseDir, modules: list[str] | None = None) -> list[str]:
     return problems
 
 
-def check_mistakes(cd: CourseDir, modules: list[str] | None = None, log=print) -> list[str]:
+def check_mistakes(cd: CourseDir, modules: list[str] | None = None, log=print, show_messages: bool = False) -> list[str]:
     """Apply every module's catalogued mistakes and judge them (needs the references: `tito build`)."""
     from . import mistakes
 
@@ -42,6 +42,8 @@ def check_mistakes(cd: CourseDir, modules: list[str] | None = None, log=print) -
         results, found = mistakes.check_module(cd, m)
         for r in results:
             log(r.line())
+            if show_messages and r.message:
+                log("      " + r.message.replace("\n", "\n      "))
         problems += found
     return problems
 

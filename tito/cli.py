@@ -41,7 +41,7 @@ def _cmd_check(cd, args):
     if args.mistakes and not problems:
         from .build import check_mistakes
 
-        problems = check_mistakes(cd, args.modules or None)
+        problems = check_mistakes(cd, args.modules or None, show_messages=args.messages)
     for p in problems:
         print(p)
     print(f"check: {len(problems)} problem(s)")
@@ -178,6 +178,8 @@ def parser() -> argparse.ArgumentParser:
     checking.add_argument("modules", nargs="*")
     checking.add_argument("--mistakes", action="store_true",
                           help="also apply each module's mistake catalogue and check where it is caught")
+    checking.add_argument("--messages", action="store_true",
+                          help="with --mistakes: show the message a student gets for each caught mistake")
     s = add("sync", _cmd_sync, "rewrite source/M/M.py from a notebook edited in Jupyter")
     s.add_argument("--from-notebook", dest="module", required=True, metavar="MODULE")
     add("run-source", _cmd_run_source, "execute a source notebook with solutions").add_argument("module")

@@ -29,6 +29,7 @@ def _merge(src_url: str, dst_url: str, course_id: str, assignment: str, student:
         for nb in graded.notebooks:
             target = dst.find_submission_notebook(nb.name, assignment, student)
             target.late_submission_penalty = nb.late_submission_penalty
+            target.flagged = nb.flagged  # the judge's integrity flag (tito.judge.RecordIntegrity)
             for grade in nb.grades:
                 into = dst.find_grade(grade.name, nb.name, assignment, student)
                 into.auto_score = grade.auto_score

@@ -69,7 +69,7 @@ def encode(value, depth: int = 0):
     if isinstance(value, (np.ndarray, np.generic)) and not isinstance(value, np.void):
         arr = np.asarray(value)
         if arr.dtype.name in ARRAY_DTYPES:
-            arr = np.ascontiguousarray(arr)
+            arr = np.array(arr, order="C")  # ascontiguousarray would make a 0-d value 1-d
             return {"a": base64.b64encode(arr.tobytes()).decode(), "dtype": arr.dtype.name,
                     "shape": list(arr.shape), "scalar": isinstance(value, np.generic)}
         return {"o": f"ndarray[{arr.dtype}]"}
