@@ -45,6 +45,8 @@ c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 30
 # nbgrader's default autograde steps, plus a cap on characters per output (LimitOutput counts lines)
 # and the judge: test cells are scored by what the student's code computed, judged in another process.
+# TINYTORCH_JUDGE=0 switches the judge off: only for benchmarks/autograde_speed.py's comparison.
+c.Judge.enabled = os.environ.get("TINYTORCH_JUDGE", "1") != "0"
 c.Autograde.autograde_preprocessors = [
     "tito.preprocessors.SandboxPolicy",
     "tito.preprocessors.Execute",  # nbgrader's, plus SIGKILL when an interrupted cell does not stop
