@@ -640,14 +640,14 @@ def block_activation_bytes(block, n, t, dim=128, seed=0):
 
 
 block = baby.blocks[0]
-batches, lengths = [1, 2, 4, 8, 16], [16, 32, 64, 128, 256]
+batches, lengths = [1, 2, 4, 8], [16, 32, 64, 128, 256]
 by_batch = [block_activation_bytes(block, n, 64) for n in batches]
-by_length = [block_activation_bytes(block, 8, t) for t in lengths]
+by_length = [block_activation_bytes(block, 4, t) for t in lengths]
 for n, (total, square) in zip(batches, by_batch):
     print(f"batch {n:3d}, T  64: {total / 2**20:7.2f} MiB per block ({square / 2**20:5.2f} MiB T×T weights)")
 for t, (total, square) in zip(lengths, by_length):
-    print(f"batch   8, T {t:3d}: {total / 2**20:7.2f} MiB per block ({square / 2**20:5.2f} MiB T×T weights), "
-          f"{total / (8 * t):8,.0f} bytes per token")
+    print(f"batch   4, T {t:3d}: {total / 2**20:7.2f} MiB per block ({square / 2**20:5.2f} MiB T×T weights), "
+          f"{total / (4 * t):8,.0f} bytes per token")
 
 fig, (ax_b, ax_t) = plt.subplots(1, 2, figsize=(10, 3.5))
 ax_b.plot(batches, [b[0] / 2**20 for b in by_batch], "o-", label="all saved arrays")
@@ -656,7 +656,7 @@ ax_b.set(xlabel="batch size (T = 64)", ylabel="MiB per block", title="grows line
 ax_b.legend()
 ax_t.plot(lengths, [b[0] / 2**20 for b in by_length], "o-", label="all saved arrays")
 ax_t.plot(lengths, [b[1] / 2**20 for b in by_length], "s--", label="attention weights (T×T)")
-ax_t.set(xlabel="sequence length T (batch 8)", ylabel="MiB per block", title="the T² part takes over")
+ax_t.set(xlabel="sequence length T (batch 4)", ylabel="MiB per block", title="the T² part takes over")
 ax_t.legend()
 plt.tight_layout()
 plt.show()
@@ -688,7 +688,7 @@ def train_step():
 
 print(f"initial loss {float(language_model_loss(baby(ids[:, :-1]), ids[:, 1:]).data):.3f} "
       f"vs ln(65) = {math.log(65):.3f} for a uniform guess")
-step_time = measure(train_step, repeats=3, warmup=1)
+step_time = measure(train_step, repeats=2, warmup=0)
 print(f"one training step: {step_time}; 2,000 steps ≈ {2000 * step_time.median / 60:.1f} min on one thread")
 
 # %% [markdown]
@@ -765,14 +765,14 @@ print("✅ Integration: TinyGPT learns and writes")
 # %% [markdown] nbgrader={"grade": true, "grade_id": "reflect-memory", "locked": false, "points": 6, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer (for graders).* (a) 818,241 parameters; weights + gradients + Adam's m and v =
-# 4 × 818,241 × 4 B ≈ 13.1 MB (12.5 MiB). (b) Roughly 4–5 KB per token at T = 64 and a few KB more at
-# T = 256 (own numbers from the table); the linear part (d- and 4d-wide vectors saved per token:
-# matmul inputs, LayerNorm x̂, GELU input, ...) is the same per token, the difference is the
-# attention weights: heads × T floats per token = 4 × 256 × 4 B = 4 KB at T = 256 vs 1 KB at
-# T = 64, i.e. the T² term. (c) ≈ bytes per token × 12 × 64 tokens × 4 layers, about 15 MiB
-# (plus the embeddings, ln_f, head and loss: the logits (768 × 65) are small), comparable to
-# the parameter+optimizer memory here; with longer context or bigger batches activations
-# dominate.
+# 4 × 818,241 × 4 B ≈ 13.1 MB (12.5 MiB). (b) About 11.8 KB per token at T = 64 and 14.9 KB at
+# T = 256 (the byte counts are deterministic; students quote theirs). The linear part (d- and
+# 4d-wide vectors saved per token: matmul inputs, LayerNorm x̂, the GELU input and tanh, the q, k, v
+# copies...) is the same per token; the difference, 3,072 B, is the attention weights: heads × T
+# floats per token = 4 × (256 − 64) × 4 B, i.e. the T² term. (c) ≈ 11.8 KB × 12 × 64 tokens × 4
+# layers ≈ 36 MB (plus the embeddings, ln_f, head and loss; the logits 768 × 65 are small): about
+# three times the 13 MB of weights, gradients and Adam state, and growing with batch and T while
+# the parameter memory stays fixed.
 # Grading: (a) 2 points (count and ×4 for weights, grads, m, v), (b) 2 points (numbers + T² term),
 # (c) 2 points (a reasonable estimate and the comparison).
 # ### END SOLUTION
