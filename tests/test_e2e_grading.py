@@ -34,6 +34,8 @@ PARTIAL = {
     "09_spatial": ("batchnorm", {"test-batchnorm", "test-integration"}),
     "10_tokenization": ("bpe-encode", {"test-bpe-encode", "test-special-tokens", "test-integration"}),
     "11_embeddings": ("embedding", {"test-embedding", "test-integration"}),
+    "12_attention": ("sdpa", {"test-sdpa", "test-mha", "test-integration"}),
+    "13_transformers": ("tinygpt", {"test-tinygpt", "test-generate", "test-integration"}),
 }
 
 
