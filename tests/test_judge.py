@@ -223,6 +223,11 @@ def test_tampering_is_flagged_and_honest_work_is_not(tampered):
     for student, (module_id, _, attack) in students.items():
         flags = _flags(cd, module_id, student)
         assert bool(flags) == (attack is not None), (student, flags)
+    # the attacks are real: plain nbgrader's in-kernel verdict would have given these points
+    for module_id in MODULES:
+        for attack in ("input", "ast"):
+            flags = _flags(cd, module_id, f"tj{module_id[:2]}-untouched-{attack}")
+            assert any("passed in the notebook but failed when judged" in f for f in flags), (attack, flags)
     with Gradebook(f"sqlite:///{cd.gradebook}", "tinytorch") as gb:
         flagged = {s for s, (m, _, _) in students.items() if gb.find_submission_notebook(m, m, s).flagged}
     assert flagged == {s for s, (_, _, a) in students.items() if a is not None}

@@ -445,11 +445,12 @@ def judge_notebook(nb, module, reference_source: str, env: dict[str, str], polic
     in_kernel = {c.metadata["nbgrader"]["grade_id"]: not any(o.get("output_type") == "error" for o in c.get("outputs", []))
                  for c in tests}
     flags = []
-    for gid, verdict in verdicts.items():
-        if in_kernel[gid] and not verdict.passed:
-            flags.append(f"{gid} passed in the notebook but failed when judged")
-        elif not in_kernel[gid] and verdict.passed:
-            flags.append(f"{gid} failed in the notebook but passed when judged")
+    lost = [g for g, v in verdicts.items() if in_kernel[g] and not v.passed]
+    gained = [g for g, v in verdicts.items() if not in_kernel[g] and v.passed]
+    if lost:
+        flags.append(f"{len(lost)} test cell(s) passed in the notebook but failed when judged: {', '.join(lost)}")
+    if gained:
+        flags.append(f"{len(gained)} test cell(s) failed in the notebook but passed when judged: {', '.join(gained)}")
     flags += [f"suspicious code: {s}" for s in tamper_signs(nb, release)]
     return Report(verdicts, in_kernel, flags)
 
