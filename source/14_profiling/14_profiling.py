@@ -51,7 +51,7 @@
 #
 # with FlopCounterMode() as flops:
 #     model(x)
-# flops.get_total_flops()        # 26,378,240 = 2·64·784·256 + 2·64·256·10
+# flops.get_total_flops()        # 26,017,792 = 2·64·784·256 + 2·64·256·10 (the bias is not counted)
 #
 # with torch.profiler.profile(profile_memory=True) as prof:
 #     model(x)
@@ -653,6 +653,10 @@ print("✅ Step 6: parameter, gradient and optimizer-state bytes")
 # - a mismatch of the inner sizes (or a 0-d operand): raise a `ValueError`.
 #
 # Example: `(2, 1, 3, 4) @ (5, 4, 6)` has batch shape `(2, 5)`: `2 · (2·5) · 3 · 4 · 6 = 1440`.
+#
+# (One gap in PyTorch worth knowing: `FlopCounterMode` counts the products it runs as `mm` and
+# `bmm`, but has no entry for matrix-vector `mv` and `dot`, and reports **0** FLOPs for
+# `matrix @ vector`. Here a vector counts like the one-column matrix it is.)
 # Return a Python `int` (`math.prod` multiplies a tuple; it gives 1 for an empty one).
 
 # %% nbgrader={"grade": false, "grade_id": "matmul-flops", "locked": false, "schema_version": 3, "solution": true, "task": false}
