@@ -123,7 +123,6 @@ def test_cnn_cifar10_path_reads_the_official_pickle_format(built_course, module_
     assert proc.returncode != 0 and "checksum" in (proc.stdout + proc.stderr).lower(), proc.stderr[-2000:]
 
 
-
 # ---------------------------------------------------------------- milestone 3: TinyGPT (13_transformers)
 
 GPT_MODULES = {"04_losses", "05_autograd", "06_optimizers", "07_training", "10_tokenization", "11_embeddings",
