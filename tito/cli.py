@@ -131,6 +131,12 @@ def _cmd_doctor(cd, args):
     return 0 if ok else 1
 
 
+def _cmd_milestone(cd, args):
+    from .milestone import run
+
+    return run(cd, args.name, args.args)
+
+
 def _cmd_demo(cd, args):
     from .demo import demo
 
@@ -183,6 +189,9 @@ def parser() -> argparse.ArgumentParser:
     s = add("sync", _cmd_sync, "rewrite source/M/M.py from a notebook edited in Jupyter")
     s.add_argument("--from-notebook", dest="module", required=True, metavar="MODULE")
     add("run-source", _cmd_run_source, "execute a source notebook with solutions").add_argument("module")
+    m = add("milestone", _cmd_milestone, "run a milestone (mnist, cnn, tinygpt) on your exports or --reference")
+    m.add_argument("name")
+    m.add_argument("args", nargs=argparse.REMAINDER, help="passed to the milestone script (e.g. --reference)")
     add("release", _cmd_release, "release a module to the exchange").add_argument("module")
     add("collect", _cmd_collect, "collect submissions from the exchange").add_argument("module")
     s = add("autograde", _cmd_autograde, "autograde every submission of a module")
