@@ -868,6 +868,40 @@ def test_division_gradient_for_tiny_float32_denominators(tt):
     close(y.grad, ty.grad, rtol=1e-5, atol=0)
 
 
+# ---------------------------------------------------------------- 08_dataloader
+
+@pytest.mark.parametrize("n, batch_size, drop_last", [(10, 4, False), (10, 4, True), (10, 5, False), (3, 4, True),
+                                                      (23, 5, False), (23, 5, True), (0, 4, False), (7, 1, True)])
+def test_dataloader_batches_match_torch_sequential_loader(tt, n, batch_size, drop_last):
+    """Unshuffled: the same number of batches, the same batches (inputs and labels aligned)."""
+    needs(tt, "dataloader")
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import TensorDataset as TorchDataset
+
+    dl = tt.dataloader
+    x = np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3)
+    y = np.arange(n, dtype=np.int64) % 3
+    ours = dl.DataLoader(dl.TensorDataset(x, y), batch_size=batch_size, drop_last=drop_last)
+    theirs = TorchLoader(TorchDataset(torch.tensor(x), torch.tensor(y)), batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    got, want = list(ours), list(theirs)
+    assert len(got) == len(want)
+    for (ox, oy), (tx, ty) in zip(got, want):
+        np.testing.assert_array_equal(ox.data, tx.numpy())
+        np.testing.assert_array_equal(oy.data, ty.numpy())
+
+
+def test_normalize_and_flatten_match_torch(tt):
+    """torchvision's ToTensor + Normalize + nn.Flatten, written in torch (channels last here)."""
+    needs(tt, "dataloader")
+    dl = tt.dataloader
+    images = np.random.default_rng(5).integers(0, 256, size=(4, 5, 5, 3), dtype=np.uint8)
+    mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+    ours = dl.compose(dl.normalize(mean, std), dl.flatten)(tt.tensor.Tensor(images))
+    t = (torch.tensor(images).float() / 255 - torch.tensor(mean)) / torch.tensor(std)
+    close(ours, torch.nn.Flatten()(t), **ELEMENTWISE)
+
+
 # ---------------------------------------------------------------- profiling (14_profiling)
 
 def profiling_module(tt):
