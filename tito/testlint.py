@@ -85,7 +85,7 @@ def answer_problems(nb) -> list[str]:
 
 
 def problems(nb, module_id: str) -> list[str]:
-    found = answer_problems(nb)
-    if uses_judged_tests(nb):
-        found += test_cell_problems(nb)
+    found = answer_problems(nb) + test_cell_problems(nb)
+    if not uses_judged_tests(nb):
+        found.append("no locked `test-tools` cell importing the checks (docs/authoring.md)")
     return [f"{module_id}: {p}" for p in found]
