@@ -491,7 +491,8 @@ def benchmark_model(name, model, x, y=None, warmup=3, repeats=10, clock=time.per
 
 # %% nbgrader={"grade": true, "grade_id": "test-benchmark-model", "locked": true, "points": 11, "schema_version": 3, "solution": false, "task": false}
 from tinytorch.activations import ReLU
-from tinytorch.layers import Dropout, Linear, Sequential
+from tinytorch.autograd import is_grad_enabled
+from tinytorch.layers import Dropout, Linear, Module, Sequential
 
 net = Sequential(Linear(6, 16, rng=np.random.default_rng(0)), ReLU(), Dropout(0.5, rng=np.random.default_rng(1)),
                  Linear(16, 3, rng=np.random.default_rng(2)))
@@ -521,6 +522,23 @@ expect_close([_rep.metrics["latency_ms"], _rep.metrics["throughput"]], [500.0, 2
 expect_close(_rep.metrics["peak_bytes"], 194_000, "x @ W and x @ W + b (80 KB each) and little else: no graph",
              rtol=0.2, atol=0)
 expect(_lin.training, False, "a model in eval mode stays in eval mode")
+
+class _Spy(Module):
+    """Records, at every forward, whether autograd was on and whether it was in training mode."""
+
+    def __init__(self):
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append((is_grad_enabled(), self.training))
+        return x
+
+
+_spy = _Spy()
+benchmark_model("spy", Sequential(Linear(3, 2, rng=np.random.default_rng(6)), _spy), np.ones((4, 3), np.float32),
+                warmup=2, repeats=3)
+expect(sorted(set(_spy.seen)), [(False, False)], "every measured forward runs under no_grad and in eval mode")
+expect(len(_spy.seen), 6, "2 warm-up calls, 3 timed calls and one call for the memory and the accuracy")
 expect(_rep.name, "lin", "the report has the given name")
 ### END HIDDEN TESTS
 print("✅ Step 4: benchmark_model")
@@ -598,8 +616,8 @@ _sub = make_submission(rep, "mnist-fastest", "bo")
 expect(sorted(_sub), ["category", "created", "environment", "metrics", "model", "schema_version", "team"],
        "every field of the schema, and no other")
 expect(sorted(_sub["environment"]), ["machine", "numpy", "python", "threads"], "the default environment")
-expect(datetime.datetime.fromisoformat(_sub["created"]).utcoffset(), datetime.timedelta(0),
-       "the default creation time is ISO 8601 in UTC")
+expect(datetime.datetime.fromisoformat(_sub["created"]).utcoffset().total_seconds(), 0.0,
+       "the default creation time is ISO 8601 in UTC (offset +00:00)")
 expect(json.loads(json.dumps(_sub))["metrics"], {"latency_ms": 0.21, "accuracy": 0.9712}, "the submission is JSON")
 _low = Report("weak").add("latency_ms", 0.1).add("accuracy", 0.5)
 expect(make_submission(_low, "mnist-fastest", "cy", environment=env, created="t")["metrics"]["accuracy"], 0.5,
