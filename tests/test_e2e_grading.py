@@ -37,6 +37,7 @@ PARTIAL = {
     "11_embeddings": ("embedding", {"test-embedding", "test-integration"}),
     "12_attention": ("sdpa", {"test-sdpa", "test-mha", "test-integration"}),
     "13_transformers": ("tinygpt", {"test-tinygpt", "test-generate", "test-integration"}),
+    "15_quantization": ("quantized-forward", {"test-quantized-forward", "test-quantize-model", "test-integration"}),
     "14_profiling": ("profile-model", {"test-profile-model", "test-integration"}),
     "19_benchmarking": ("leaderboard", {"test-leaderboard", "test-integration"}),
     "18_acceleration": ("softmax-fused", {"test-softmax-fused", "test-integration"}),
