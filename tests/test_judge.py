@@ -129,6 +129,13 @@ def test_generic_tampering_in_the_module_does_not_pass(relu_course, attack):
     assert not judge.compare(cell, reports, expected).passed
 
 
+def test_a_check_of_an_object_is_an_authoring_error(relu_course):
+    module, reference, _, env, _ = relu_course
+    cell = judge.rewrite_cell("test-obj", "expect(ReLU(), None, 'an object')\n")
+    with pytest.raises(judge.AuthoringError, match="not plain data"):
+        judge.reference_reports(module.name, reference, [cell], env)
+
+
 def test_the_reference_passes_its_own_judged_cell(relu_course):
     module, reference, cell, env, expected = relu_course
     assert judge.compare(cell, judge.run_cells(module.name, reference, [cell], env), expected).passed

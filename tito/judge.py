@@ -414,6 +414,16 @@ class Report:
 _REFERENCE_CACHE: dict[str, dict] = {}
 
 
+def _holds_opaque(value) -> bool:
+    if isinstance(value, Opaque):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_opaque(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_opaque(v) for v in value.values())
+    return False
+
+
 def reference_reports(module_name: str, reference_source: str, cells: list[JudgedCell],
                       env: dict[str, str], timeout: float = 300) -> dict[str, dict]:
     """The reference's reports for these cells, computed once per process (no student code here)."""
@@ -424,6 +434,11 @@ def reference_reports(module_name: str, reference_source: str, cells: list[Judge
         if reports.import_error or reports.problem or reports.module_errors:
             raise AuthoringError(f"the reference of tinytorch.{module_name} cannot be judged: "
                                  f"{reports.import_error or reports.problem or reports.module_errors}")
+        opaque = [f"{g} check {o[0]}" for g, r in reports.cells.items() for o in r.get("observations", [])
+                  if _holds_opaque(decode(o[1]))]
+        if opaque:
+            raise AuthoringError(f"checks observe values that are not plain data (numbers, strings, arrays, "
+                                 f"tuples, dtypes), so nothing can match them: {', '.join(opaque)}")
         broken = {g: r["error"] for g, r in reports.cells.items() if r.get("error")}
         missing = [c.grade_id for c in cells if c.grade_id not in reports.cells]
         if broken or missing:
