@@ -13,10 +13,7 @@ The BLAS thread count is fixed per process, so each thread count runs in its own
 """
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -98,20 +95,10 @@ def measure(threads: int) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    p.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.child:
-        measure(args.child)
-        return
-    for n in args.threads:
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n), "MKL_NUM_THREADS": str(n),
-               "MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "1073741824",
-               "TINYTORCH_COURSE": str(REPO / "course.yml"), "TINYTORCH_MODE": "grading",
-               "TINYTORCH_REFERENCE": str(REPO / "build" / "reference")}
-        env.pop("TINYTORCH_MODULE", None)
-        subprocess.run([sys.executable, __file__, "--child", str(n)], env=env, check=True)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from threads import per_thread_count
+
+    per_thread_count(__file__, measure, __doc__)
 
 
 if __name__ == "__main__":
