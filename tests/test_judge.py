@@ -47,6 +47,8 @@ def test_statements_that_only_compute_expected_values_never_reach_the_student_pr
                                    "expect(_x, _before, 'input unchanged')\n")
     assert "_adam_reference" not in cell.code and "_before" not in cell.code and "_want" not in cell.code
     assert "_x = np.ones(3)" in cell.code and "y = step(_x)" in cell.code
+    runs_only = judge.rewrite_cell("t", "_unused = step(-1)\nexpect(step(1), 2, 'one step')\n")
+    assert "_unused = step(-1)" in runs_only.code  # a statement that only runs student code stays
 
 
 def test_tolerances_must_be_literals():

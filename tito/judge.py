@@ -174,10 +174,13 @@ def drop_expected_only(tree: ast.Module) -> set[str]:
     removed: list[ast.stmt] = []
     while True:
         live = [s for s in tree.body if s not in removed]
-        used = {n.id for s in live for n in ast.walk(s)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in expected}
+        loads = [(n, s) for s in tree.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        used = {n.id for n, s in loads if s not in removed and id(n) not in expected}
+        feeds_expected = {n.id for n, s in loads if s in removed or id(n) in expected}
+        # only what feeds an expected value goes: a statement whose result is never read may be
+        # a check that student code runs without raising
         more = [s for s in live if _bound_names(s) and not (_bound_names(s) & used)
-                and not isinstance(s, (ast.Import, ast.ImportFrom))]
+                and _bound_names(s) & feeds_expected and not isinstance(s, (ast.Import, ast.ImportFrom))]
         if not more:
             break
         removed += more
