@@ -545,7 +545,7 @@ print(f"cache of this run: {KVCache(2, 1, 4, 4 + 128, 16).nbytes:,d} bytes "
 # and each costs microseconds of Python and autograd bookkeeping whatever its size, so at small
 # widths the cached step is overhead, not arithmetic. The wider the model and the longer the text,
 # the more the uncached passes cost in arithmetic, and the larger the ratio:
-# `benchmarks/kv_cache.py` (dim 128, 4 layers, 256 new tokens) measured about 6x (see the README).
+# `benchmarks/kv_cache.py` (dim 128, 4 layers, 256 new tokens) measured 5.0–5.1x (see the README).
 # On a GPU with large d the cached step's limit is memory
 # bandwidth: every step reads the whole cache.
 
@@ -617,7 +617,7 @@ print("✅ Integration: the KV cache changes the speed, not the text")
 # ### BEGIN SOLUTION
 # *Model answer (for graders).* (a) Without the cache the time per token grows about linearly with
 # the position (whole context re-run; at these sizes the t·d² matmuls dominate the t²·d attention);
-# with the cache it is nearly flat. Reference run: about 1.1x at 32 tokens, 2.5–4x at 128 (about 6x
+# with the cache it is nearly flat. Reference run: about 1.1x at 32 tokens, 2.5–4x at 128 (about 5x
 # at 256 with dim 128 in the benchmark; students quote theirs; the ratio must grow with the length). (b) Without cache, step t: ≈ 12·L·d²·t
 # multiply-adds for projections and MLP plus 2·L·t²·d for attention (scores and weighted sum); with
 # the cache: 12·L·d² + 2·L·t·d. The FLOP ratio is about t (hundreds), but a cached step on one
