@@ -41,6 +41,7 @@ PARTIAL = {
     "14_profiling": ("profile-model", {"test-profile-model", "test-integration"}),
     "19_benchmarking": ("leaderboard", {"test-leaderboard", "test-integration"}),
     "18_acceleration": ("softmax-fused", {"test-softmax-fused", "test-integration"}),
+    "16_compression": ("masked-optimizer", {"test-masked-optimizer", "test-integration"}),
     "17_memoization": ("forward-cached", {"test-forward-cached", "test-generate-cached", "test-integration"}),
 }
 
