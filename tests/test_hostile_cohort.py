@@ -350,11 +350,11 @@ def test_the_per_notebook_cap_stops_a_slow_notebook(tmp_path):
     root, source, release = built(tmp_path / "course")
     good = cohort.make_notebook(source, release, cohort.Profile("correct"))
     slow = good
-    for _ in range(4):
-        slow = attack_notebook(slow, "import time\ntime.sleep(3)")
+    for _ in range(7):  # 28 s of sleeping, no cell over its 5 s timeout; a correct notebook (judged) takes < 15 s
+        slow = attack_notebook(slow, "import time\ntime.sleep(4)")
     cohort.write_submission(root, "slow", MODULE, slow)
     cohort.write_submission(root, "fine", MODULE, good)
-    run = tito("autograde", MODULE, "--no-progress", "--cell-timeout", "5", "--notebook-timeout", "8", cwd=root,
+    run = tito("autograde", MODULE, "--no-progress", "--cell-timeout", "5", "--notebook-timeout", "20", cwd=root,
                check=False)
     slow_line = next(line for line in run.stdout.splitlines() if " slow " in line)
     assert slow_line.startswith("timed-out") and "per-notebook time cap" in slow_line, run.stdout
