@@ -323,8 +323,8 @@ print("✅ Step 2: calibration_range")
 # Example: `[-1.0, 0.0, 0.5, 2.0]` asymmetric: scale = 3/255 ≈ 0.011765, zero point = −128 −
 # round(−85) = −43. Symmetric: scale = 2/127 ≈ 0.015748, zero point 0.
 #
-# `axis` and `method`/`percentile` go to `calibration_range`; return `QParams(scale, zero_point,
-# axis=axis)`.
+# `axis` and `method`/`percentile` go to `calibration_range`; the result is a `QParams` holding the
+# scale, the zero point and the axis.
 
 # %% nbgrader={"grade": false, "grade_id": "compute-qparams", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
