@@ -6,12 +6,14 @@
   tito run-source MODULE        execute a source notebook top to bottom with its solutions
   tito release MODULE           release to the exchange (nbgrader release_assignment)
   tito collect MODULE           collect submissions (nbgrader collect)
-  tito autograde MODULE         grade every submission (workers, progress, resumable)
+  tito autograde MODULE...      grade every submission (workers, progress, resumable)
   tito feedback MODULE          feedback HTML without hidden tests (+ --release to the exchange)
   tito grades                   grades.csv (nbgrader) and grades_lms.csv (one row per student)
   tito status                   what is built, submitted, graded
+  tito report                   the cohort report: one HTML page (figures) and a terminal summary
   tito doctor                   check this machine can run the course
   tito demo                     build, grade a simulated cohort, print the grade table
+  tito workshop MODULE          a course folder releasing only MODULE, its prerequisites as references
   tito hub setup|adduser|release|start   the embedded JupyterHub (see docs/hub.md)
 """
 from __future__ import annotations
@@ -90,17 +92,20 @@ def _cmd_collect(cd, args):
 
 
 def _cmd_autograde(cd, args):
-    from .grading import autograde, summary
+    from .grading import autograde_modules, summary
 
     if args.cell_timeout:
         os.environ["TINYTORCH_CELL_TIMEOUT"] = str(args.cell_timeout)  # read by nbgrader_config.py
-    outcomes = autograde(cd, args.module, students=args.student or None, jobs=args.jobs, force=args.force,
-                         progress=not args.no_progress, unsafe=args.unsafe, notebook_timeout=args.notebook_timeout)
-    for o in outcomes:
-        if o.status == "skipped":
-            print(o.line())
-    print(summary(outcomes))
-    return 1 if any(o.status in ("failed", "error") for o in outcomes) else 0
+    by_module = autograde_modules(cd, args.modules, students=args.student or None, jobs=args.jobs,
+                                  force=args.force, progress=not args.no_progress, unsafe=args.unsafe,
+                                  notebook_timeout=args.notebook_timeout)
+    for module, outcomes in by_module.items():
+        prefix = f"{module}: " if len(by_module) > 1 else ""
+        for o in outcomes:
+            if o.status == "skipped":
+                print(prefix + o.line())
+        print(prefix + summary(outcomes))
+    return 1 if any(o.status in ("failed", "error") for found in by_module.values() for o in found) else 0
 
 
 def _cmd_feedback(cd, args):
@@ -124,6 +129,14 @@ def _cmd_status(cd, args):
     print(status(cd))
 
 
+def _cmd_report(cd, args):
+    from .report import parse_when, summary, write_report
+
+    as_of = parse_when(args.as_of) if args.as_of else None
+    report, out = write_report(cd, Path(args.out), as_of)
+    print(summary(report, out.resolve()))
+
+
 def _cmd_doctor(cd, args):
     from .doctor import doctor
 
@@ -141,6 +154,17 @@ def _cmd_demo(cd, args):
     from .demo import demo
 
     demo(cd, jobs=args.jobs)
+
+
+def _cmd_workshop(cd, args):
+    from .workshop import write
+
+    ws = write(cd, args.module, Path(args.dest) if args.dest else None)
+    print(f"workshop: {ws.dest}: releases {ws.module} only; students import the references of "
+          f"{', '.join(ws.provided) or 'no earlier module'} ({ws.module}'s own stays with the instructor)")
+    print(f"  on the embedded hub: bash scripts/main.sh --workshop {ws.module}\n"
+          f"  or by hand: tito --course-dir {ws.dest} hub setup --demo && "
+          f"tito --course-dir {ws.dest} hub release {ws.module} && tito hub start")
 
 
 def _cmd_hub(cd, args):
@@ -194,8 +218,8 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("args", nargs=argparse.REMAINDER, help="passed to the milestone script (e.g. --reference)")
     add("release", _cmd_release, "release a module to the exchange").add_argument("module")
     add("collect", _cmd_collect, "collect submissions from the exchange").add_argument("module")
-    s = add("autograde", _cmd_autograde, "autograde every submission of a module")
-    s.add_argument("module")
+    s = add("autograde", _cmd_autograde, "autograde every submission of one or more modules (one batch)")
+    s.add_argument("modules", nargs="+", metavar="MODULE")
     s.add_argument("--student", action="append", help="only this student (repeatable)")
     s.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
     s.add_argument("--force", action="store_true", help="regrade submissions already graded")
@@ -212,9 +236,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="grades", help="output folder (default ./grades)")
     s.add_argument("--module", action="append")
     add("status", _cmd_status, "what is built, submitted and graded")
+    s = add("report", _cmd_report, "the cohort report (HTML page with figures, terminal summary)")
+    s.add_argument("--out", default="report.html", help="the HTML page to write (default ./report.html)")
+    s.add_argument("--as-of", help="ISO date-time deadlines are judged against (default now; UTC unless given)")
     add("doctor", _cmd_doctor, "check this machine can run the course")
     add("demo", _cmd_demo, "build, grade a simulated cohort, print the grade table").add_argument(
         "--jobs", "-j", type=int, default=2)
+    s = add("workshop", _cmd_workshop, "write a one-module workshop course (only MODULE released)")
+    s.add_argument("module")
+    s.add_argument("--dest", help="the workshop's course folder (default workshops/MODULE in this course)")
     s = add("hub", _cmd_hub, "the embedded JupyterHub: setup, adduser, release, start")
     s.add_argument("action", choices=["setup", "adduser", "release", "start"])
     s.add_argument("names", nargs="*", help="user names (adduser) or module ids (release)")

@@ -56,8 +56,7 @@ class Outcome:
 _worker: dict = {}
 
 
-def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, notebook_timeout: float,
-                 jobs: int) -> None:
+def _worker_init(root: str, work_dir: str, sandboxed: bool, notebook_timeout: float, jobs: int) -> None:
     from nbgrader.apps import NbGraderAPI
     from sqlalchemy.exc import SAWarning
 
@@ -83,7 +82,7 @@ def _worker_init(root: str, module_id: str, work_dir: str, sandboxed: bool, note
                        log_file=work / f"kernels-{os.getpid()}.log",
                        status_file=work / f"launcher-{os.getpid()}.status")
     cfg = load_config(cd, **overrides)
-    _worker.update(cd=cd, module=module_id, db=private, api=NbGraderAPI(config=cfg), sandboxed=sandboxed,
+    _worker.update(cd=cd, db=private, api=NbGraderAPI(config=cfg), sandboxed=sandboxed,
                    work=work, notebook_timeout=notebook_timeout, kernel_env=kernel_environment(jobs))
 
 
@@ -102,16 +101,7 @@ def prerequisite_references(cd: CourseDir, module_id: str) -> list[Path]:
     those need in turn (a reference imports its own prerequisites): never this module's own answer
     key, nor that of an earlier module it does not need."""
     course = cd.course
-    needed: list[str] = []
-    todo = [*course.module(module_id).requires, *course.module(module_id).extends]
-    while todo:
-        m = todo.pop(0)
-        if m in needed or m == module_id:
-            continue
-        needed.append(m)
-        todo += [*course.module(m).requires, *course.module(m).extends]
-    order = {m.id: i for i, m in enumerate(course.modules)}
-    return [cd.reference_dir / "tinytorch" / f"{course.module(m).name}.py" for m in sorted(needed, key=order.get)]
+    return [cd.reference_dir / "tinytorch" / f"{course.module(m).name}.py" for m in cd.prerequisites(module_id)]
 
 
 def sandbox_policy(cd: CourseDir, module: str, student: str, ipc_dir: Path, uid: int | None,
@@ -144,12 +134,12 @@ def _reclaim_store(cd: CourseDir, student: str) -> list[str]:
         cap=submission.STORE_CAP_BYTES, label="export store", owner=0)
 
 
-def _grade_in_worker(student: str) -> dict:
+def _grade_in_worker(module: str, student: str) -> dict:
     from . import preprocessors
 
     from .judge import judge_record_path
 
-    cd, module = _worker["cd"], _worker["module"]
+    cd = _worker["cd"]
     os.environ.update(cd.grading_env(module, student))
     judge_record_path(cd, module, student).unlink(missing_ok=True)  # never a previous grading's flags
     preprocessors.NOTES.clear()
@@ -303,6 +293,14 @@ def _progress(total: int, enabled: bool):
 def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, jobs: int = 1,
               force: bool = False, progress: bool = True, unsafe: bool = False, notebook_timeout: float = 600,
               log=print) -> list[Outcome]:
+    return autograde_modules(cd, [module_id], students, jobs, force, progress, unsafe, notebook_timeout,
+                             log)[module_id]
+
+
+def _prepare(cd: CourseDir, module_id: str, students: list[str] | None, force: bool, log,
+             prefix: str) -> tuple[list[str], list[Outcome], DoneRecords, dict[str, str]]:
+    """Sanitise one module's submissions and decide what to grade: (to grade, outcomes already known,
+    done records, fingerprints)."""
     course = cd.course
     course.module(module_id)  # unknown module -> clear error
     if not cd.gradebook.is_file() or not cd.release_notebook(module_id).is_file():
@@ -338,11 +336,39 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
                                      keep_existing=False)
             done.record(s, fingerprints[s], outcome)
             outcomes.append(outcome)
-            log(outcome.line())
+            log(prefix + outcome.line())
             todo.remove(s)
-    if not todo:
-        return sorted(outcomes, key=lambda o: o.student)
+    return todo, outcomes, done, fingerprints
 
+
+def autograde_modules(cd: CourseDir, module_ids: list[str], students: list[str] | None = None, jobs: int = 1,
+                      force: bool = False, progress: bool = True, unsafe: bool = False,
+                      notebook_timeout: float = 600, log=print) -> dict[str, list[Outcome]]:
+    """Grade several modules' submissions in one batch: one pool of workers for all of them, so
+    workers start once and stay busy across module boundaries. Outcomes per module, by student."""
+    several = len(module_ids) > 1
+    prefixes = {m: f"{m:16} " if several else "" for m in module_ids}
+    todo: list[tuple[str, str]] = []
+    outcomes: dict[str, list[Outcome]] = {}
+    done: dict[str, DoneRecords] = {}
+    fingerprints: dict[str, dict[str, str]] = {}
+    for m in module_ids:
+        # with several modules, --student picks those of the students who submitted each module
+        wanted = [s for s in students if s in cd.students_submitted(m)] if students and several else students
+        if students and several and not wanted:
+            outcomes[m] = []
+            continue
+        module_todo, outcomes[m], done[m], fingerprints[m] = _prepare(cd, m, wanted, force, log, prefixes[m])
+        todo += [(m, s) for s in module_todo]
+    if todo:
+        _grade_batch(cd, todo, jobs, progress, unsafe, notebook_timeout, log, prefixes, outcomes, done,
+                     fingerprints)
+    return {m: sorted(found, key=lambda o: o.student) for m, found in outcomes.items()}
+
+
+def _grade_batch(cd: CourseDir, todo: list[tuple[str, str]], jobs: int, progress: bool, unsafe: bool,
+                 notebook_timeout: float, log, prefixes: dict[str, str], outcomes: dict[str, list[Outcome]],
+                 done: dict[str, DoneRecords], fingerprints: dict[str, dict[str, str]]) -> None:
     if not unsafe:
         problem = sandbox.probe()
         if problem:
@@ -353,36 +379,35 @@ def autograde(cd: CourseDir, module_id: str, students: list[str] | None = None, 
     work.mkdir(parents=True)
     if not unsafe:
         sandbox.write_kernelspec(work / "jupyter")
-    logs = cd.work_dir / "logs" / module_id
-    logs.mkdir(parents=True, exist_ok=True)
+    for m in {m for m, _ in todo}:
+        (cd.work_dir / "logs" / m).mkdir(parents=True, exist_ok=True)
     bar = _progress(len(todo), progress)
     try:
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), initializer=_worker_init,
-                                 initargs=(str(cd.root), module_id, str(work), not unsafe, notebook_timeout, jobs)) as pool:
-            pending = {pool.submit(_grade_in_worker, s): s for s in todo}
-            retried: set[str] = set()
+                                 initargs=(str(cd.root), str(work), not unsafe, notebook_timeout, jobs)) as pool:
+            pending = {pool.submit(_grade_in_worker, m, s): (m, s) for m, s in todo}
+            retried: set[tuple[str, str]] = set()
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    student = pending.pop(future)
+                    module, student = task = pending.pop(future)
                     result = future.result()
-                    if result.get("infra") and student not in retried:
+                    if result.get("infra") and task not in retried:
                         # the launcher failed, not the student's code: grade again, once
-                        retried.add(student)
-                        pending[pool.submit(_grade_in_worker, student)] = student
+                        retried.add(task)
+                        pending[pool.submit(_grade_in_worker, module, student)] = task
                         continue
-                    outcome = _collect(cd, module_id, result, logs)
-                    done.record(outcome.student, fingerprints[outcome.student], outcome)
-                    outcomes.append(outcome)
+                    outcome = _collect(cd, module, result, cd.work_dir / "logs" / module)
+                    done[module].record(student, fingerprints[module][student], outcome)
+                    outcomes[module].append(outcome)
                     bar.update(1)
                     if progress:
-                        bar.write(outcome.line())
+                        bar.write(prefixes[module] + outcome.line())
                     else:
-                        log(outcome.line())
+                        log(prefixes[module] + outcome.line())
     finally:
         bar.close()
         shutil.rmtree(work, ignore_errors=True)
-    return sorted(outcomes, key=lambda o: o.student)
 
 
 CAPS = {"CellTimeoutError": "a cell timed out", "MemoryError": "memory cap hit",
