@@ -168,3 +168,23 @@ def test_collect_drops_links_added_to_the_inbound_folder(tmp_path):
     report = json.loads((root / ".tito" / "dropped" / "01_tensor" / me / "dropped.json").read_text())
     assert {"answers.ipynb (a symbolic link)", "gradebook (a symbolic link)"} <= set(report["collect"])
     assert "dropped" in out and "answers.ipynb (a symbolic link)" in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="uid leases are taken by a root grader")
+def test_concurrent_workers_never_share_a_sandbox_uid(tmp_path):
+    """Worker uids were pid % 1000: two workers whose pids differ by 1000 graded two students under one
+    uid (each could signal or kill the other's kernel). A lease is exclusive while held, reused after."""
+    leases = tmp_path / "uids"
+    first_uid, first = sandbox.lease_uid(leases)
+    second_uid, second = sandbox.lease_uid(leases)
+    assert first_uid != second_uid
+    # another process (another tito autograde on this host) skips both held uids
+    other = subprocess.run([sys.executable, "-c", f"from tito import sandbox; from pathlib import Path; "
+                            f"print(sandbox.lease_uid(Path({str(leases)!r}))[0])"],
+                           capture_output=True, text=True, check=True)
+    assert int(other.stdout) not in (first_uid, second_uid)
+    os.close(first)
+    assert sandbox.lease_uid(leases)[0] == first_uid
+    os.chmod(leases, 0o777)
+    with pytest.raises(RuntimeError, match="only root can write"):
+        sandbox.lease_uid(leases)

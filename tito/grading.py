@@ -78,7 +78,10 @@ def _worker_init(root: str, work_dir: str, sandboxed: bool, notebook_timeout: fl
         # file stay here, in the worker's own folder, which is never mounted into a sandbox.
         os.environ["JUPYTER_PATH"] = str(work / "jupyter")
         overrides.update({"Execute.kernel_name": sandbox.KERNEL_NAME, "KernelManager.transport": "ipc"})
-        _worker.update(uid=sandbox.UID_BASE + os.getpid() % 1000,
+        uid = None
+        if os.geteuid() == 0:
+            uid, _worker["uid_lease"] = sandbox.lease_uid()  # held until this worker ends
+        _worker.update(uid=uid,
                        log_file=work / f"kernels-{os.getpid()}.log",
                        status_file=work / f"launcher-{os.getpid()}.status")
     cfg = load_config(cd, **overrides)

@@ -553,7 +553,7 @@ class Judge(NbGraderPreprocessor):
         (cd.work_dir / "judge").mkdir(parents=True, exist_ok=True)
         workdir = tempfile.mkdtemp(prefix="run-", dir=cd.work_dir / "judge")
         # a uid of its own only where the grader can switch to it (root); otherwise bwrap's user namespace
-        uid = None if base.uid is None or os.geteuid() != 0 else base.uid + 1000
+        uid = None if base.uid is None or os.geteuid() != 0 else base.uid + sandbox.UID_COUNT
         if uid is not None:
             os.chown(workdir, uid, uid, follow_symlinks=False)
         readable = [p for p in [*base.readable, *base.writable] if p]

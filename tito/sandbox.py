@@ -36,6 +36,8 @@ from pathlib import Path
 KERNEL_NAME = "tinytorch-sandbox"
 POLICY_ENV = "TITO_SANDBOX_POLICY"
 UID_BASE = 61000
+UID_COUNT = 1000  # grading kernels use UID_BASE + n; the judge of the same worker UID_BASE + UID_COUNT + n
+UID_LEASES = Path("/run/tinytorch-grading-uids")
 LAUNCHER_FAILED = 70  # the launcher's exit status when it could not start a sandbox (EX_SOFTWARE)
 
 
@@ -161,6 +163,29 @@ def hand_over_tree(top: str, uid: int) -> None:
         os.chown(dir_fd, uid, uid)
         for name in files + [d for d in dirs if stat.S_ISLNK(os.lstat(d, dir_fd=dir_fd).st_mode)]:
             os.chown(name, uid, uid, dir_fd=dir_fd, follow_symlinks=False)
+
+
+def lease_uid(folder: Path = UID_LEASES) -> tuple[int, int]:
+    """A sandbox uid no other grading process on this host holds: an exclusive flock on
+    `<folder>/<uid>.lock`, held through the returned descriptor for the worker's lifetime (the kernel
+    releases it when the process ends, however it ends). Two workers sharing a uid could signal,
+    ptrace or kill each other's students. Returns (uid, descriptor); root only."""
+    import fcntl
+
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise RuntimeError(f"{folder} must be a root-owned folder that only root can write")
+    for n in range(UID_COUNT):
+        uid = UID_BASE + n
+        fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise RuntimeError(f"all {UID_COUNT} grading uids are in use on this host")
 
 
 @contextlib.contextmanager
