@@ -65,6 +65,19 @@ class CourseDir:
         """Modules of the course that have a source folder, in course order."""
         return [m for m in self.course.module_ids if self.source_text(m).is_file()]
 
+    def prerequisites(self, module_id: str) -> list[str]:
+        """The modules this one `requires` or `extends` in course.yml, and what those need in turn
+        (a reference imports its own prerequisites), in course order; never module_id itself."""
+        course = self.course
+        needed: set[str] = set()
+        todo = [*course.module(module_id).requires, *course.module(module_id).extends]
+        while todo:
+            m = todo.pop()
+            if m not in needed and m != module_id:
+                needed.add(m)
+                todo += [*course.module(m).requires, *course.module(m).extends]
+        return [m for m in course.module_ids if m in needed]
+
     def students_submitted(self, module_id: str) -> list[str]:
         base = self.root / "submitted"
         if not base.is_dir():
