@@ -126,16 +126,20 @@ def main() -> None:
     p.add_argument("--students", type=int, default=500)
     p.add_argument("--modules", type=int, default=20)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--keep", help="write the cohort here and keep it (default: a temporary folder, removed)")
+    p.add_argument("--keep", help="write the cohort here and keep it, or time the one already there "
+                                  "(default: a temporary folder, removed)")
     args = p.parse_args()
     modules = yaml.safe_load((REPO / "course.yml").read_text())["modules"][:args.modules]
     modules = [m["id"] for m in modules]
     scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tito-report-bench-")) / "course"
     try:
-        started = time.monotonic()
-        write_cohort(scratch, args.students, modules)
-        print(f"cohort: {args.students} students x {len(modules)} modules written through nbgrader's API in "
-              f"{time.monotonic() - started:.1f} s ({(scratch / 'gradebook.db').stat().st_size / 1e6:.1f} MB)")
+        if (scratch / "gradebook.db").exists():
+            print(f"cohort: the one in {scratch}")
+        else:
+            started = time.monotonic()
+            write_cohort(scratch, args.students, modules)
+            print(f"cohort: {args.students} students x {len(modules)} modules written through nbgrader's API in "
+                  f"{time.monotonic() - started:.1f} s ({(scratch / 'gradebook.db').stat().st_size / 1e6:.1f} MB)")
         for run in range(1, args.runs + 1):
             wall, cpu, out = time_report(scratch)
             print(f"run {run}: tito report {wall:.2f} s wall, {cpu:.2f} s CPU; load average {load_average()}")

@@ -183,3 +183,23 @@ def _visible_test_lines(nb) -> list[str]:
             head = cell.source.split(validate.BEGIN_HIDDEN)[0]
             lines += [ln.strip() for ln in head.splitlines() if len(ln.strip()) > 12 and not ln.strip().startswith("#")]
     return lines
+
+
+def test_cohort_report_matches_the_gradebook(graded, module_ids, tmp_path):
+    """`tito report` on this cohort (the checks live in tests/test_report.py): every figure as the
+    gradebook holds it, test cells described from the release, no hidden test or solution on the page."""
+    import datetime as dt
+
+    from test_report import check_report_matches_gradebook, check_summary
+
+    cd, sources, _ = graded
+    as_of = dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc)  # after course.yml's deadlines: missing counts
+    out = tmp_path / "report.html"
+    run = tito("report", "--out", str(out), "--as-of", as_of.isoformat(), cwd=cd.root)
+    want = check_report_matches_gradebook(cd, out.read_text(), as_of)
+    check_summary(run.stdout, want)
+    assert set(module_ids) <= set(want["modules"]) and want["at_risk"]
+    text = _html_text(out)
+    for m in module_ids:
+        assert not [line for line in validate.hidden_test_bodies(sources[m]) if line in text], m
+        assert not [line for line in validate.solution_bodies(sources[m]) if line in text], m

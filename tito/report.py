@@ -263,50 +263,60 @@ def _read_only(gradebook: Path) -> str:
     return f"sqlite:///file:{urllib.parse.quote(str(gradebook))}?mode=ro&uri=true"
 
 
-def build_report(cd: CourseDir, as_of: dt.datetime | None = None) -> CohortReport:
+def _read_gradebook(cd: CourseDir):
+    """(student id -> name, graded submissions, test cells) from the gradebook, read-only."""
     if not cd.gradebook.is_file():
         raise CourseError(f"no gradebook at {cd.gradebook}: release a module (tito release) and grade it first")
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import DatabaseError
 
-    course = cd.course
-    as_of = as_of or dt.datetime.now(UTC)
     try:
-        with Gradebook(_read_only(cd.gradebook), course.course_id) as gb:
+        with Gradebook(_read_only(cd.gradebook), cd.course.course_id) as gb:
             names = {s.id: " ".join(p for p in (s.first_name, s.last_name) if p) for s in gb.students}
             submissions, tests = _submissions(gb)
     except DatabaseError as e:
         raise CourseError(f"cannot read the gradebook {cd.gradebook}: {str(e.orig).splitlines()[0]}") from None
-    by_key = {(s.module, s.student): s for s in submissions}
+    return names, submissions, tests
+
+
+def _late(graded: list[Submission], deadline: dt.datetime | None) -> list[Late]:
+    if deadline is None:
+        return []
+    return [Late(s.module, s.student, s.timestamp, deadline) for s in graded
+            if s.timestamp and s.timestamp > deadline + (s.extension or dt.timedelta())]
+
+
+def build_report(cd: CourseDir, as_of: dt.datetime | None = None) -> CohortReport:
+    course = cd.course
+    as_of = as_of or dt.datetime.now(UTC)
+    names, submissions, tests = _read_gradebook(cd)
+    graded_by_module: dict[str, list[Submission]] = {}
+    for s in submissions:
+        graded_by_module.setdefault(s.module, []).append(s)
     submitted = {m: set(cd.students_submitted(m)) for m in course.module_ids}
     students = dict(names)
     for s in {s.student for s in submissions} | set().union(*submitted.values()):
         students.setdefault(s, "")
-    shown = [m for m in course.module_ids if m in course.released or submitted[m]
-             or any(s.module == m for s in submissions)]
+    shown = [m for m in course.module_ids if m in course.released or submitted[m] or m in graded_by_module]
     deadlines = {m: as_utc(when) for m, when in course.deadlines.items()}
     rows, late = [], []
     for m in shown:
-        graded = [s for s in submissions if s.module == m]
-        deadline = deadlines.get(m)
-        row = ModuleRow(m, course.module(m).title, m in course.released, deadline,
-                        due=deadline is None or deadline <= as_of, students=len(students),
-                        submitted=len(submitted[m] | {s.student for s in graded}), graded=len(graded),
-                        passing=sum(s.passing for s in graded),
-                        awaiting_manual=sum(s.needs_manual_grade for s in graded),
-                        flagged=sum(s.flagged for s in graded), auto_percents=[s.auto_percent for s in graded])
-        for s in graded:
-            if deadline and s.timestamp and s.timestamp > deadline + (s.extension or dt.timedelta()):
-                late.append(Late(m, s.student, s.timestamp, deadline))
-        row.late = sum(entry.module == m for entry in late)
-        rows.append(row)
-    for m in shown:
+        graded, deadline = graded_by_module.get(m, []), deadlines.get(m)
+        late_here = _late(graded, deadline)
+        late += late_here
+        rows.append(ModuleRow(m, course.module(m).title, m in course.released, deadline,
+                              due=deadline is None or deadline <= as_of, students=len(students),
+                              submitted=len(submitted[m] | {s.student for s in graded}), graded=len(graded),
+                              passing=sum(s.passing for s in graded), late=len(late_here),
+                              awaiting_manual=sum(s.needs_manual_grade for s in graded),
+                              flagged=sum(s.flagged for s in graded),
+                              auto_percents=[s.auto_percent for s in graded]))
         for gid, text in _descriptions(cd, m).items():
             if (m, gid) in tests:
                 tests[(m, gid)].description = text
     risk_modules = [m for m in course.module_ids if m in course.released][-RISK_WINDOW:]
-    due = {row.module: row.due for row in rows}
-    at_risk = _at_risk(sorted(students), risk_modules, by_key, submitted, due)
+    by_key = {(s.module, s.student): s for s in submissions}
+    at_risk = _at_risk(sorted(students), risk_modules, by_key, submitted, {row.module: row.due for row in rows})
     flags = [Flag(s.module, s.student, f"{s.score:g}/{s.max_score:g}", _judge_reasons(cd, s.module, s.student))
              for s in sorted(submissions, key=lambda s: (s.module, s.student)) if s.flagged]
     late.sort(key=lambda e: (e.module, -e.hours_late, e.student))
