@@ -43,6 +43,7 @@ PARTIAL = {
     "18_acceleration": ("softmax-fused", {"test-softmax-fused", "test-integration"}),
     "16_compression": ("masked-optimizer", {"test-masked-optimizer", "test-integration"}),
     "17_memoization": ("forward-cached", {"test-forward-cached", "test-generate-cached", "test-integration"}),
+    "20_capstone": ("check-budget", {"test-check-budget", "test-capstone-report", "test-integration"}),
 }
 
 

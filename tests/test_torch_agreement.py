@@ -1131,3 +1131,91 @@ def test_benchmark_model_latency_and_accuracy_match_a_torch_model_with_the_same_
     r = bm.benchmark(np.sort, rng.standard_normal(1000), warmup=1, repeats=9)
     q1, med, q3 = np.percentile(r.times, [25, 50, 75])
     assert (r.q1, r.median, r.q3) == pytest.approx((q1, med, q3)) and r.rel_iqr == pytest.approx((q3 - q1) / med)
+
+
+# ---------------------------------------------------------------- capstone (20_capstone)
+
+def capstone_module(tt):
+    needs(tt, "capstone", "benchmarking", "quantization", "compression")
+    return importlib.import_module("tinytorch.capstone")
+
+
+def test_remove_neurons_equals_torch_ln_structured_pruning_and_the_fast_path_equals_torch(tt):
+    """remove_neurons(model, f) computes the logits of a torch copy pruned with
+    torch.nn.utils.prune.ln_structured (L2 norm of each output neuron, dim=0 of torch's (out, in)
+    weight), layer by layer: a layer's neurons are scored after the previous layer's removed inputs
+    are masked (prune.custom_from_mask), and the removed neurons' biases are zeroed (torch prunes
+    weights only). The kept neurons are the same; the fast path of the result agrees with torch too."""
+    from torch.nn.utils import prune
+
+    cap = capstone_module(tt)
+    model = cap.make_mlp([12, 16, 8, 5], seed=4)
+    x = np.random.default_rng(5).standard_normal((9, 12)).astype(np.float32)
+    linears = [layer for layer in cap.leaf_layers(model) if isinstance(layer, tt.layers.Linear)]
+    theirs = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8), torch.nn.ReLU(),
+                                 torch.nn.Linear(8, 5))
+    torch_linears = [theirs[0], theirs[2], theirs[4]]
+    with torch.no_grad():
+        for ours, lin in zip(linears, torch_linears):
+            lin.weight.copy_(torch.tensor(ours.weight.data.T))
+            lin.bias.copy_(torch.tensor(ours.bias.data))
+    fraction = 0.25                                    # 4 of 16 and 2 of 8 neurons: exact counts for torch
+    removed_inputs = None
+    for lin, following in zip(torch_linears[:-1], torch_linears[1:]):
+        if removed_inputs is not None:                 # the inputs this layer lost are masked before scoring
+            prune.custom_from_mask(lin, "weight", mask=(~removed_inputs).float().expand_as(lin.weight).clone())
+        prune.ln_structured(lin, "weight", amount=int(round(fraction * lin.out_features)), n=2, dim=0)
+        removed = lin.weight_mask[:, 0] == 0 if removed_inputs is None else (lin.weight_mask == 0).all(dim=1)
+        with torch.no_grad():
+            lin.bias[removed] = 0
+        removed_inputs = removed
+    small = cap.remove_neurons(model, fraction)
+    with torch.no_grad():
+        expected = theirs(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(small(tt.tensor.Tensor(x)).data, expected, **REDUCTION)
+    np.testing.assert_allclose(cap.fast_path(small)(x).data, expected, **REDUCTION)
+    kept = [layer.weight.shape[1] for layer in cap.leaf_layers(small) if isinstance(layer, tt.layers.Linear)]
+    assert kept == [12, 6, 5]
+    first_kept = (theirs[0].weight_mask[:, 0] != 0).numpy()
+    np.testing.assert_array_equal(small[0].weight.data, linears[0].weight.data[:, first_kept])
+
+
+def capstone_report_variants(cap):
+    env = {"python": "3.11.9", "numpy": "2.1.3", "machine": "x86_64", "threads": 1}
+    base = {"schema_version": 1, "team": "ada", "model": "mlp", "steps": ["int8"], "budget": {"max_bytes": 1000},
+            "baseline": {"size_bytes": 4000, "accuracy": 0.98}, "optimised": {"size_bytes": 1000, "accuracy": 0.97},
+            "improvement": {"size_bytes": 4.0, "accuracy": 0.99}, "violations": [], "environment": env,
+            "created": "2027-03-01T12:00:00+00:00"}
+    variants = [base, {**base, "steps": [], "violations": ["latency_ms: not measured"]},
+                {**base, "budget": {"max_latency_ms": 0.5, "max_bytes": 2, "min_accuracy": 0.9}}]
+    broken = [{**base, "schema_version": 2}, {**base, "team": ""}, {**base, "model": "x" * 201},
+              {**base, "budget": {}}, {**base, "budget": {"max_size": 3}}, {**base, "budget": {"max_bytes": -1}},
+              {**base, "baseline": {"latency": 1.0}}, {**base, "optimised": {"accuracy": 97.0}},
+              {**base, "improvement": {"size_bytes": "4x"}}, {**base, "steps": "int8"}, {**base, "violations": None},
+              {**base, "extra": 1}, {k: v for k, v in base.items() if k != "budget"},
+              {**base, "environment": {"python": "3.11"}}, [base], None]
+    return variants, broken
+
+
+def test_capstone_schema_agrees_with_jsonschema_and_reports_pass_it(tt):
+    """CAPSTONE_SCHEMA is a valid draft 2020-12 schema; the course's checker and jsonschema accept and
+    refuse the same documents; capstone_report's output (JSON round trip) is valid for jsonschema too."""
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    cap = capstone_module(tt)
+    bm = importlib.import_module("tinytorch.benchmarking")
+    jsonschema.Draft202012Validator.check_schema(cap.CAPSTONE_SCHEMA)
+    validator = jsonschema.Draft202012Validator(cap.CAPSTONE_SCHEMA)
+    variants, broken = capstone_report_variants(cap)
+    for doc in variants + broken:
+        ours, theirs = bm.schema_problems(doc, cap.CAPSTONE_SCHEMA), list(validator.iter_errors(doc))
+        assert bool(ours) == bool(theirs), (doc, ours, [e.message for e in theirs])
+    assert all(cap.validate_capstone_report(doc) == [] for doc in variants)
+    assert all(cap.validate_capstone_report(doc) for doc in broken)
+    history = [("baseline", bm.Report("b").add("size_bytes", 4000).add("accuracy", 0.98).add("latency_ms", 0.05)),
+               ("int8", bm.Report("q").add("size_bytes", 1000).add("accuracy", 0.97).add("latency_ms", 0.2))]
+    doc = json.loads(json.dumps(cap.capstone_report("ada", "mlp", history, cap.Budget(max_latency_ms=0.1))))
+    assert list(validator.iter_errors(doc)) == [] and cap.validate_capstone_report(doc) == []
+    assert [v.split(":")[0] for v in doc["violations"]] == ["latency_ms"]
+    assert doc["improvement"] == pytest.approx({"latency_ms": 0.25, "accuracy": 0.97 / 0.98, "size_bytes": 4.0})
