@@ -174,9 +174,9 @@ c.JupyterHub.services = [
         "name": COURSE,
         "display": True,
         "url": f"http://127.0.0.1:{SERVICE_PORT}",
-        # tito.report_server: the cohort report at /services/tinytorch/report (tito/report_server.py)
-        "command": [str(grader_python_bin / "jupyterhub-singleuser"), "--ServerApp.terminals_enabled=True",
-                    "--ServerApp.jpserver_extensions=tito.report_server=True"],
+        # The grader's environment also enables tito.report_server: the cohort report at
+        # /services/tinytorch/report (tito/report_server.json; tito hub setup, docker/hub/Dockerfile).
+        "command": [str(grader_python_bin / "jupyterhub-singleuser"), "--ServerApp.terminals_enabled=True"],
         "user": GRADER,
         "cwd": str(grader_home / "course"),
         "oauth_no_confirm": True,

@@ -188,3 +188,44 @@ def test_student_and_instructor_journeys(hub, browser, request):
     assert "BEGIN HIDDEN TESTS" not in html and "BEGIN SOLUTION" not in html
     alice.close()
     prof.close()
+
+
+@pytest.mark.slow
+def test_instructor_reads_the_cohort_report_and_a_student_cannot(hub, browser, request):
+    """The report as the formgrader service serves it (tito/report_server.py): the gradebook's figures,
+    every image decoded by the browser, no console error, a strict CSP; a student gets 403."""
+    import datetime as dt
+
+    from test_report import check_report_matches_gradebook
+
+    from tito.course_dir import CourseDir
+
+    report_url = f"{hub.url}/services/tinytorch/report"
+    prof = Person(browser, hub, INSTRUCTOR, request)
+    problems = []
+    prof.page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
+    prof.page.on("pageerror", lambda exc: problems.append(str(exc)))
+    prof.page.on("requestfailed", lambda req: problems.append(f"{req.url[:80]}: {req.failure}"))
+    with prof.step("report") as page:
+        page.goto(f"{hub.url}/hub/login?next=/services/tinytorch/report")  # a bookmarked report
+        page.fill("#username_input", INSTRUCTOR)
+        page.fill("#password_input", hub.passwords[INSTRUCTOR])
+        page.click("#login_submit")
+        page.wait_for_url(report_url)
+        page.wait_for_selector("#completion")
+        response = page.reload()
+        assert response.status == 200
+        policy = response.headers.get("content-security-policy", "")
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy, policy
+        images = page.eval_on_selector_all(
+            "img", "imgs => imgs.map(i => ({id: i.id, complete: i.complete, width: i.naturalWidth}))")
+        assert {i["id"] for i in images} == {"fig-completion", "fig-scores", "fig-hardest"}
+        assert all(i["complete"] and i["width"] > 100 for i in images), images
+        assert not problems, problems
+        now = dt.datetime.now(dt.timezone.utc)
+        check_report_matches_gradebook(CourseDir(hub.root / "grader" / "course"), page.content(), now)
+    prof.close()
+
+    alice = hub.login(STUDENT)
+    r = alice.get(report_url, timeout=60)
+    assert r.status_code == 403 and "completion" not in r.text, r.status_code

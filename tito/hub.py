@@ -161,6 +161,9 @@ def build_grader_env(root: Path) -> Path:
         config = Path(python).parent.parent / "etc" / "jupyter"
         config.mkdir(parents=True, exist_ok=True)
         shutil.copy2(singleuser / "jupyter_server_config.py", config / "jupyter_server_config.py")
+        # The cohort report in the formgrader service (tito/report_server.py), enabled as extensions are.
+        (config / "jupyter_server_config.d").mkdir(exist_ok=True)
+        shutil.copy2(REPO / "tito" / "report_server.json", config / "jupyter_server_config.d" / "tito-report.json")
 
     return _venv(root / "grader-env", stamp, install)
 

@@ -4,8 +4,8 @@ each request from the gradebook of the course the service serves (the grader acc
 
 Who may open it is who may open formgrader: the hub admits only users holding
 `access:services!service=tinytorch` (the formgrade group: instructors, TAs); students get 403.
-Enabled by the service's command line in jupyterhub_config.py
-(`--ServerApp.jpserver_extensions=tito.report_server=True`).
+Enabled as Jupyter extensions are, by tito/report_server.json in the grader environment's
+etc/jupyter/jupyter_server_config.d/ (`tito hub setup`; docker/hub/Dockerfile for the hub image).
 """
 from __future__ import annotations
 
