@@ -48,13 +48,14 @@ def completion_figure(report: CohortReport) -> str:
     y = list(range(len(rows)))
     height = 0.27
     for offset, key in zip((-height, 0, height), ("submitted", "graded", "passing")):
-        ax.barh([v + offset for v in y], [100 * getattr(r, key) / students for r in rows], height=height,
-                color=COLOURS[key], label=key)
+        bars = ax.barh([v + offset for v in y], [100 * getattr(r, key) / students for r in rows], height=height,
+                       color=COLOURS[key], label=key)
+        ax.bar_label(bars, labels=[str(getattr(r, key)) for r in rows], padding=2, fontsize=7)
     ax.set_yticks(y, [r.module for r in rows])
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, 109)  # room for the count labels of full bars
     ax.set_xlabel(f"% of the {len(report.students)} students")
-    ax.legend(loc="lower right", fontsize="small")
+    fig.legend(loc="outside upper center", ncols=3, fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 
@@ -83,13 +84,14 @@ def hardest_figure(report: CohortReport) -> str:
     fig = _figure(9, 1.2 + 0.32 * max(len(tests), 1))
     ax = fig.subplots()
     if tests:
-        ax.barh(range(len(tests)), [100 * t.pass_rate for t in tests], color="#d94801")
+        bars = ax.barh(range(len(tests)), [100 * t.pass_rate for t in tests], color="#d94801")
+        ax.bar_label(bars, labels=[f"{t.passed}/{t.graded}" for t in tests], padding=2, fontsize=7)
         ax.set_yticks(range(len(tests)), [f"{t.module} / {t.grade_id}" for t in tests])
         ax.invert_yaxis()
     else:
         ax.set_yticks([])
         ax.text(50, 0.5, "nothing graded yet", ha="center", va="center")
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, 109)
     ax.set_xlabel("pass rate (% of graded submissions earning the cell's full points)")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
