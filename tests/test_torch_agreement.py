@@ -1133,6 +1133,537 @@ def test_benchmark_model_latency_and_accuracy_match_a_torch_model_with_the_same_
     assert (r.q1, r.median, r.q3) == pytest.approx((q1, med, q3)) and r.rel_iqr == pytest.approx((q3 - q1) / med)
 
 
+# ---------------------------------------------------------------- quantization (15_quantization)
+
+def quantization_module(tt):
+    needs(tt, "quantization", "layers")
+    return importlib.import_module("tinytorch.quantization")
+
+
+def torch_observer_qparams(x, symmetric, axis):
+    """PyTorch's min-max observer on the same data (the symmetric scheme restricted to [-127, 127], as ours)."""
+    from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
+
+    kw = dict(dtype=torch.qint8, quant_min=-127, quant_max=127) if symmetric else dict(dtype=torch.qint8)
+    if axis is None:
+        observer = MinMaxObserver(qscheme=torch.per_tensor_symmetric if symmetric else torch.per_tensor_affine, **kw)
+    else:
+        observer = PerChannelMinMaxObserver(ch_axis=axis, qscheme=torch.per_channel_symmetric if symmetric
+                                            else torch.per_channel_affine, **kw)
+    observer(torch.tensor(x if x.ndim > 1 or axis is None else x[:, None]))   # torch needs a 2-D per-channel input
+    scale, zero_point = observer.calculate_qparams()
+    return scale.numpy(), zero_point.numpy()
+
+
+def torch_quantize(x, qp):
+    """torch.quantize_per_tensor / quantize_per_channel with our scale and zero point."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)      # torch 2.13 deprecates quantized tensor creation
+        if qp.axis is None:
+            return torch.quantize_per_tensor(torch.tensor(x), float(qp.scale), int(qp.zero_point), torch.qint8)
+        return torch.quantize_per_channel(torch.tensor(x), torch.tensor(qp.scale, dtype=torch.float64),
+                                          torch.tensor(qp.zero_point, dtype=torch.int64), qp.axis % x.ndim,
+                                          torch.qint8)
+
+
+def near_half(x, qp):
+    """Elements whose x / scale lies within a few float32 ulps of a rounding tie: torch multiplies by the
+    rounded 1/scale, we divide, and one ulp can move such an element to the neighbouring integer (exact
+    ties are compared exactly in test_rounding_ties_and_clipping_match_torch_exactly)."""
+    scale, _ = qp.broadcast(x.ndim)
+    ratio = np.asarray(x, np.float64) / scale.astype(np.float64)
+    return np.abs(np.abs(ratio) % 1.0 - 0.5) < 8 * np.finfo(np.float32).eps * np.maximum(1.0, np.abs(ratio))
+
+
+QUANT_VALUES = st.one_of(
+    st.floats(-10, 10, width=32),
+    st.sampled_from([0.0, 0.5, -0.5, 1.5, 2.5, 3.0, -7.25]))        # exact halves and repeated values
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+       symmetric=st.booleans(), per_channel=st.booleans(), offset=st.sampled_from([0.0, 20.0, -20.0]))
+def test_minmax_qparams_and_int8_values_match_torch_observers_and_quantize(tt, data, shape, symmetric,
+                                                                            per_channel, offset):
+    """scale and zero point from min-max calibration equal torch's MinMaxObserver / PerChannelMinMaxObserver
+    (ranges that do not contain 0 via `offset`, constant slices drawn often); quantize gives torch's int8
+    values and dequantize its float values. Torch floors a zero-width range (an all-zero slice) at scale =
+    float32 eps where we use 1: there only the zero points are compared (a zero quantises to it either way)."""
+    qz = quantization_module(tt)
+    x = data.draw(hnp.arrays(np.float32, shape, elements=QUANT_VALUES)) + np.float32(offset)
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1)) if per_channel else None
+    qp = qz.compute_qparams(x, symmetric=symmetric, axis=axis)
+    scale, zero_point = torch_observer_qparams(x, symmetric, None if axis is None else axis % x.ndim)
+    zero_width = scale <= np.finfo(np.float32).eps
+    np.testing.assert_array_equal(qp.zero_point.reshape(-1), zero_point.reshape(-1))
+    np.testing.assert_allclose(qp.scale.reshape(-1)[~zero_width.reshape(-1)], scale.reshape(-1)[~zero_width.reshape(-1)],
+                               rtol=1e-6, atol=0)
+    assert np.all(qp.scale.reshape(-1)[zero_width.reshape(-1)] == 1.0)
+    q = qz.quantize(x, qp)
+    tq = torch_quantize(x, qp)
+    assert q.dtype == np.int8 and q.shape == x.shape
+    ties = near_half(x, qp)
+    np.testing.assert_array_equal(q[~ties], tq.int_repr().numpy()[~ties])
+    assert np.all(np.abs(q[ties].astype(int) - tq.int_repr().numpy()[ties]) <= 1)
+    np.testing.assert_allclose(qz.dequantize(q, qp)[~ties], tq.dequantize().numpy()[~ties], rtol=1e-6, atol=1e-7)
+    # within the calibrated range every value comes back to within half a step
+    s, _ = qp.broadcast(x.ndim)
+    assert np.all(np.abs(qz.dequantize(q, qp) - x) <= s / 2 * (1 + 1e-4) + 1e-6)
+
+
+@pytest.mark.parametrize("scale, zero_point", [(1.0, 0), (0.5, 4), (0.25, -128), (0.5, 3), (2.0, 127), (1.0, -7)])
+def test_rounding_ties_and_clipping_match_torch_exactly(tt, scale, zero_point):
+    """Exact halves (a power-of-two scale, so torch's 1/scale is exact too) round half to even, and values
+    far outside the grid saturate at -128 / 127 (clip before the int8 cast, no wrap-around).
+    Ours is the textbook clip(round(x / s) + z). Torch's vectorised CPU kernel computes round(x / s + z):
+    the same except at an exact tie with an ODD zero point (0.5 with z = 3: ours 0 + 3 = 3, torch
+    round(3.5) = 4). So: odd zero points are compared with torch's rounding at zero point 0 (in qint32, no
+    clipping), shifted by z and clipped; even ones directly with torch's int8 values."""
+    import warnings
+
+    qz = quantization_module(tt)
+    qp = qz.QParams(np.float32(scale), np.int32(zero_point))
+    x = (np.array([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, 126.5, 127.5, -127.5, -128.5, 129.0, -129.0, 1e4, -1e4,
+                   0.0, 0.49, -0.51], np.float32) * np.float32(scale))
+    q = qz.quantize(x, qp)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        rounded = torch.quantize_per_tensor(torch.tensor(x), scale, 0, torch.qint32).int_repr().numpy()
+    np.testing.assert_array_equal(q, np.clip(rounded.astype(np.int64) + zero_point, -128, 127))
+    if zero_point % 2 == 0:
+        np.testing.assert_array_equal(q, torch_quantize(x, qp).int_repr().numpy())
+        np.testing.assert_array_equal(qz.dequantize(q, qp), torch_quantize(x, qp).dequantize().numpy())
+
+
+@pytest.mark.parametrize("value", [0.0, 3.0, -0.5, 1234.5])
+def test_constant_tensor_quantization_matches_torch_and_round_trips(tt, value):
+    """The seeds' bug: a constant tensor became zeros. Ours and torch's observer widen the range to 0, so
+    the constant is an end point of the grid and comes back to float32 rounding."""
+    qz = quantization_module(tt)
+    x = np.full((3, 4), value, np.float32)
+    for symmetric in (False, True):
+        qp = qz.compute_qparams(x, symmetric=symmetric)
+        scale, zero_point = torch_observer_qparams(x, symmetric, None)
+        assert int(qp.zero_point) == int(zero_point[0])
+        back = qz.dequantize(qz.quantize(x, qp), qp)
+        np.testing.assert_allclose(back, x, rtol=1e-6, atol=0)
+        if value != 0:
+            assert float(qp.scale) == pytest.approx(float(scale[0]), rel=1e-6)
+            np.testing.assert_allclose(back, torch_quantize(x, qp).dequantize().numpy(), rtol=1e-6, atol=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), n=st.integers(1, 6), fan_in=st.integers(1, 12), fan_out=st.integers(1, 8),
+       calibrated=st.booleans(), shift=st.sampled_from([0.0, 3.0]))
+def test_quantized_linear_int32_accumulation_and_float_error_bound(tt, data, n, fan_in, fan_out, calibrated, shift):
+    """QuantizedLinear: (x_q - z) @ w_q in int32 equals torch's int64 matmul of the same integers exactly;
+    the float output equals torch's float matmul of torch's dequantised tensors (+ bias), and differs from
+    the float layer by at most the quantisation error bound  sum_i s_x/2 |w_ij| + |x̂_i| s_w_j/2."""
+    qz = quantization_module(tt)
+    x = data.draw(arrays((n, fan_in))) / 4 + np.float32(shift)
+    linear = tt.layers.Linear(fan_in, fan_out, rng=np.random.default_rng(fan_in * 31 + fan_out))
+    linear.bias.data[...] = data.draw(arrays((fan_out,))) / 10
+    ql = qz.QuantizedLinear.from_linear(linear, [x] if calibrated else None)
+    x_qp = ql.input_qparams if calibrated else qz.compute_qparams(x)
+    x_q = qz.quantize(x, x_qp)
+    acc = ql.accumulate(x_q, x_qp.zero_point)
+    exact = (torch.tensor(x_q, dtype=torch.int64) - int(x_qp.zero_point)) @ torch.tensor(ql.weight_q, dtype=torch.int64)
+    assert acc.dtype == np.int32
+    np.testing.assert_array_equal(acc, exact.numpy())
+    # the weights: torch's per-channel quantisation of the same weight gives the same int8 values
+    np.testing.assert_array_equal(ql.weight_q, torch_quantize(linear.weight.data, ql.weight_qparams).int_repr().numpy())
+    y = np.asarray(ql(tt.tensor.Tensor(x)).data)
+    x_hat = torch_quantize(x, x_qp).dequantize()
+    w_hat = torch_quantize(linear.weight.data, ql.weight_qparams).dequantize()
+    np.testing.assert_allclose(y, (x_hat @ w_hat + torch.tensor(linear.bias.data)).numpy(), **REDUCTION)
+    w = linear.weight.data.astype(np.float64)
+    bound = (float(x_qp.scale) / 2 * np.abs(w).sum(axis=0)
+             + np.abs(x_hat.numpy()).astype(np.float64) @ (np.ones_like(w) * ql.weight_qparams.scale / 2))
+    y_float = torch.tensor(x) @ torch.tensor(linear.weight.data) + torch.tensor(linear.bias.data)
+    assert np.all(np.abs(y - y_float.numpy()) <= bound * (1 + 1e-4) + 1e-4)
+
+
+# ---------------------------------------------------------------- compression (16_compression)
+
+def compression_module(tt):
+    needs(tt, "compression", "layers", "losses", "autograd", "optimizers")
+    return importlib.import_module("tinytorch.compression")
+
+
+SPARSITIES = st.sampled_from([0.0, 0.1, 0.25, 1 / 3, 0.5, 0.8, 0.95, 1.0])
+
+
+def distinct_magnitudes(data, sizes):
+    """Arrays whose |values| are all different (torch.topk breaks ties in an unspecified order)."""
+    total = sum(int(np.prod(s)) for s in sizes)
+    order = np.array(data.draw(st.permutations(range(total))), dtype=np.float32)
+    signs = np.where(np.array(data.draw(st.lists(st.booleans(), min_size=total, max_size=total))), 1, -1)
+    flat = ((order + 1) * np.float32(0.37) * signs).astype(np.float32)
+    return [piece.reshape(s) for piece, s in zip(np.split(flat, np.cumsum([int(np.prod(s)) for s in sizes])[:-1]), sizes)]
+
+
+def torch_holder(array):
+    holder = torch.nn.Module()
+    holder.weight = torch.nn.Parameter(torch.tensor(array))
+    return holder
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), shapes=st.lists(hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), min_size=1, max_size=3),
+       amount=SPARSITIES)
+def test_magnitude_pruning_masks_match_torch_prune(tt, data, shapes, amount):
+    """magnitude_prune == torch.nn.utils.prune.l1_unstructured per tensor and global_magnitude_prune ==
+    prune.global_unstructured(L1Unstructured) over several tensors: same count (round(amount * n), Python's
+    rounding in both) and the same entries, on weights with distinct magnitudes."""
+    from torch.nn.utils import prune
+
+    cp = compression_module(tt)
+    arrays = distinct_magnitudes(data, shapes)
+    for a in arrays:
+        holder = torch_holder(a)
+        prune.l1_unstructured(holder, "weight", amount=amount)
+        np.testing.assert_array_equal(cp.magnitude_prune(a, amount), holder.weight_mask.numpy().astype(bool))
+    holders = [torch_holder(a) for a in arrays]
+    prune.global_unstructured([(h, "weight") for h in holders], pruning_method=prune.L1Unstructured, amount=amount)
+    ours = cp.global_magnitude_prune([tt.tensor.Tensor(a) for a in arrays], amount)
+    for mask, h in zip(ours, holders):
+        np.testing.assert_array_equal(mask, h.weight_mask.numpy().astype(bool))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), fan_in=st.integers(1, 8), fan_out=st.integers(1, 8), amount=SPARSITIES)
+def test_structured_pruning_matches_torch_ln_structured(tt, seed, fan_in, fan_out, amount):
+    """Whole output neurons (ours dim=1 of the (in, out) weight) and whole inputs (dim=0) by L2 norm ==
+    prune.ln_structured(n=2) on torch's (out, in) weight along dim 0 and dim 1."""
+    from torch.nn.utils import prune
+
+    cp = compression_module(tt)
+    linear = tt.layers.Linear(fan_in, fan_out, rng=np.random.default_rng(seed))
+    for ours_dim, torch_dim in [(1, 0), (0, 1)]:
+        theirs = torch.nn.Linear(fan_in, fan_out)
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(linear.weight.data.T))
+        prune.ln_structured(theirs, "weight", amount=amount, n=2, dim=torch_dim)
+        np.testing.assert_array_equal(cp.structured_prune(linear, amount, dim=ours_dim),
+                                      theirs.weight_mask.numpy().T.astype(bool))
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), n=st.integers(1, 6), c=st.integers(2, 8), temperature=st.sampled_from([1.0, 2.0, 4.0, 7.5]),
+       alpha=st.sampled_from([0.0, 0.3, 0.5, 1.0]), scale=st.sampled_from([1.0, 10.0]))
+def test_distillation_loss_and_gradient_match_torch(tt, data, n, c, temperature, alpha, scale):
+    """alpha * T^2 * kl_div(log_softmax(s/T), softmax(t/T), "batchmean") + (1 - alpha) * cross_entropy(s, y):
+    value and gradient with respect to the student's logits."""
+    import torch.nn.functional as F
+
+    cp = compression_module(tt)
+    student = data.draw(arrays((n, c))) * np.float32(scale / 10)
+    teacher = data.draw(arrays((n, c))) * np.float32(scale / 10)
+    targets = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)), dtype=np.int64)
+    s, ts = leaf(tt, student), torch_leaf(student)
+    loss = cp.distillation_loss(s, teacher, targets, temperature=temperature, alpha=alpha)
+    soft = F.kl_div(F.log_softmax(ts / temperature, dim=-1), F.softmax(torch.tensor(teacher) / temperature, dim=-1),
+                    reduction="batchmean")
+    tloss = alpha * temperature ** 2 * soft + (1 - alpha) * F.cross_entropy(ts, torch.tensor(targets))
+    assert float(np.asarray(loss.data)) == pytest.approx(tloss.item(), rel=1e-4, abs=1e-5)
+    loss.backward()
+    tloss.backward()
+    close(s.grad, ts.grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, kw", [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01))])
+def test_masked_optimizer_matches_torch_pruned_training(tt, name, kw):
+    """5 dense steps (so the optimiser has momentum / moments), then 60 % global pruning and 10 masked steps.
+    Torch's pruning reparametrises weight = weight_orig * mask (prune.custom_from_mask with our masks) and
+    keeps stepping weight_orig with the same optimiser: the effective weights must agree after every step,
+    the pruned ones at exactly 0 on both sides."""
+    from torch.nn.utils import prune
+
+    cp = compression_module(tt)
+    L, rng = tt.layers, np.random.default_rng(3)
+    model = L.Sequential(L.Linear(6, 8, rng=rng), tt.activations.ReLU(), L.Linear(8, 3, rng=rng))
+    linears = [model[0], model[2]]
+    theirs = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    tlinears = [theirs[0], theirs[2]]
+    with torch.no_grad():
+        for ours_layer, torch_layer in zip(linears, tlinears):
+            torch_layer.weight.copy_(torch.tensor(ours_layer.weight.data.T))
+            torch_layer.bias.copy_(torch.tensor(ours_layer.bias.data))
+    params = model.parameters()
+    opt = getattr(tt.optimizers, name)(params, **kw)
+    topt = getattr(torch.optim, name)(list(theirs.parameters()), **kw)
+    x = rng.standard_normal((16, 6)).astype(np.float32)
+    y = rng.standard_normal((16, 3)).astype(np.float32)
+
+    def step(optimizer):
+        optimizer.zero_grad()
+        topt.zero_grad()
+        tt.losses.MSELoss()(model(tt.tensor.Tensor(x)), tt.tensor.Tensor(y)).backward()
+        torch.nn.functional.mse_loss(theirs(torch.tensor(x)), torch.tensor(y)).backward()
+        optimizer.step()
+        topt.step()
+        for ours_layer, torch_layer in zip(linears, tlinears):
+            close(ours_layer.weight, effective_weight(torch_layer).T, rtol=1e-4, atol=1e-5)
+            close(ours_layer.bias, torch_layer.bias, rtol=1e-4, atol=1e-5)
+
+    def effective_weight(torch_layer):
+        # torch recomputes `weight` from weight_orig * weight_mask in a forward pre-hook: after a step, until
+        # the next forward, `weight` is the previous step's
+        if hasattr(torch_layer, "weight_orig"):
+            return torch_layer.weight_orig * torch_layer.weight_mask
+        return torch_layer.weight
+
+    for _ in range(5):
+        step(opt)
+    weight_masks = cp.global_magnitude_prune([layer.weight for layer in linears], 0.6)
+    for torch_layer, mask in zip(tlinears, weight_masks):
+        prune.custom_from_mask(torch_layer, "weight", torch.tensor(mask.T))
+    by_id = {id(layer.weight): mask for layer, mask in zip(linears, weight_masks)}
+    masked = cp.MaskedOptimizer(opt, [by_id.get(id(p), np.ones(p.shape, bool)) for p in params])
+    for _ in range(10):
+        step(masked)
+        for layer, torch_layer, mask in zip(linears, tlinears, weight_masks):
+            assert np.all(layer.weight.data[~mask] == 0.0)
+            assert np.all(effective_weight(torch_layer).T.detach().numpy()[~mask] == 0.0)
+    assert cp.sparsity([layer.weight for layer in linears]) == pytest.approx(0.6, abs=0.01)
+
+
+# ---------------------------------------------------------------- memoization (17_memoization)
+
+def memoization_module(tt):
+    needs(tt, "memoization", "transformers", "attention", "embeddings", "autograd")
+    return importlib.import_module("tinytorch.memoization")
+
+
+def torch_gpt_tools():
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from torch_gpt import TorchGPT, copy_weights
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    return TorchGPT, copy_weights
+
+
+def perturbed_gpt(tt, vocab, block, dim, layers, heads, seed, spread=0.3):
+    """A TinyGPT moved away from its init (LayerNorm ones, zero biases) so that every part matters."""
+    tr = transformers_module(tt)
+    rng = np.random.default_rng(seed)
+    model = tr.TinyGPT(vocab, block, dim, layers, heads, rng=rng)
+    for p in model.parameters():
+        p.data[...] += rng.normal(0, spread, p.shape).astype(p.data.dtype)
+    return model.eval()
+
+
+def chunked(data, total):
+    """Split positions 0..total-1 into consecutive chunks: a prompt, then single tokens or longer pieces."""
+    sizes, left = [], total
+    while left:
+        sizes.append(data.draw(st.integers(1, left)))
+        left -= sizes[-1]
+    return sizes
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), layers=st.integers(1, 2), heads=st.sampled_from([1, 2, 4]), batch=st.integers(1, 2),
+       total=st.integers(1, 8), seed=st.integers(0, 1000))
+def test_cached_forward_equals_full_forward_and_torch_causal_sdpa(tt, data, layers, heads, batch, total, seed):
+    """forward_cached over any split of a sequence into chunks (prefill, then pieces of any length) gives
+    the logits of the uncached forward on the whole sequence, and of benchmarks/torch_gpt.py (torch's
+    scaled_dot_product_attention with is_causal=True on the full sequence) with the same weights."""
+    mm = memoization_module(tt)
+    TorchGPT, copy_weights = torch_gpt_tools()
+    vocab, block, dim = 11, 8, 8
+    model = perturbed_gpt(tt, vocab, block, dim, layers, heads, seed)
+    ids = np.random.default_rng(seed + 1).integers(0, vocab, (batch, total))
+    cache = mm.KVCache(layers, batch, heads, block, dim // heads)
+    pieces, start = [], 0
+    no_grad = importlib.import_module("tinytorch.autograd").no_grad
+    with no_grad():
+        for size in chunked(data, total):
+            pieces.append(np.asarray(mm.forward_cached(model, ids[:, start:start + size], cache).data))
+            start += size
+        full = np.asarray(model(ids).data)
+    assert cache.length == total
+    cached = np.concatenate(pieces, axis=1)
+    np.testing.assert_allclose(cached, full, rtol=1e-5, atol=1e-5)
+    theirs = TorchGPT(vocab, block, dim, layers, heads)
+    copy_weights(model, theirs)
+    with torch.no_grad():
+        close(cached, theirs(torch.tensor(ids)), rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), heads=st.sampled_from([1, 2, 3]), t=st.integers(1, 7), seed=st.integers(0, 1000))
+def test_attend_cached_equals_torch_sdpa_with_causal_mask(tt, data, heads, t, seed):
+    """One attention layer fed chunk by chunk through the cache equals torch: the same projections, then
+    F.scaled_dot_product_attention(is_causal=True) on the full sequence, then the output projection."""
+    import torch.nn.functional as F
+
+    mm = memoization_module(tt)
+    att = importlib.import_module("tinytorch.attention")
+    dim = 2 * heads
+    rng = np.random.default_rng(seed)
+    attn = att.MultiHeadAttention(dim, heads, causal=True, rng=rng)
+    for lin in (attn.q_proj, attn.k_proj, attn.v_proj, attn.out_proj):
+        lin.bias.data[...] = rng.normal(0, 0.3, lin.bias.shape)
+    x = rng.standard_normal((2, t, dim)).astype(np.float32)
+    cache = mm.KVCache(1, 2, heads, t, dim // heads)
+    pieces, start = [], 0
+    for size in chunked(data, t):
+        pieces.append(np.asarray(mm.attend_cached(attn, x[:, start:start + size], cache, 0).data))
+        start += size
+    tx = torch.tensor(x)
+
+    def proj(lin, h):
+        return h @ torch.tensor(lin.weight.data) + torch.tensor(lin.bias.data)
+
+    q, k, v = (proj(lin, tx).view(2, t, heads, dim // heads).transpose(1, 2)
+               for lin in (attn.q_proj, attn.k_proj, attn.v_proj))
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(2, t, dim)
+    close(np.concatenate(pieces, axis=1), proj(attn.out_proj, y), rtol=1e-4, atol=1e-5)
+    close(np.concatenate(pieces, axis=1), attn(x), rtol=1e-5, atol=1e-6)
+    k_cached, v_cached = cache.get(0)
+    close(k_cached, k, rtol=1e-5, atol=1e-6)
+    close(v_cached, v, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed, prompt_len", [(0, 1), (1, 3), (2, 5)])
+def test_generate_cached_token_for_token_equal_to_generate_and_torch(tt, seed, prompt_len):
+    """Greedy: generate_cached == TinyGPT.generate == torch argmax decoding (full recompute, same weights),
+    every token; seeded sampling with temperature and top-k: generate_cached == generate."""
+    mm = memoization_module(tt)
+    TorchGPT, copy_weights = torch_gpt_tools()
+    vocab, block = 13, 24
+    model = perturbed_gpt(tt, vocab, block, 12, 2, 3, seed, spread=0.5)
+    theirs = TorchGPT(vocab, block, 12, 2, 3)
+    copy_weights(model, theirs)
+    prompt = np.random.default_rng(seed).integers(0, vocab, (2, prompt_len))
+    new = block - prompt_len
+    cached = mm.generate_cached(model, prompt, new)
+    np.testing.assert_array_equal(cached, model.generate(prompt, new, temperature=0))
+    idx = torch.tensor(prompt)
+    with torch.no_grad():
+        for _ in range(new):
+            idx = torch.cat([idx, theirs(idx)[:, -1].argmax(-1, keepdim=True)], dim=1)
+    np.testing.assert_array_equal(cached, idx.numpy())
+    for sample_seed in (0, 7):
+        np.testing.assert_array_equal(
+            mm.generate_cached(model, prompt, new, temperature=0.8, top_k=5, seed=sample_seed),
+            model.generate(prompt, new, temperature=0.8, top_k=5, seed=sample_seed))
+
+
+# ---------------------------------------------------------------- acceleration (18_acceleration)
+
+def acceleration_module(tt):
+    needs(tt, "acceleration")
+    return importlib.import_module("tinytorch.acceleration")
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), n=st.integers(1, 5), k=st.integers(1, 6), m=st.integers(1, 5), grow=st.integers(1, 8),
+       tile=st.integers(1, 9), dtype=st.sampled_from([np.float32, np.float64]))
+def test_every_matmul_variant_equals_torch_matmul(tt, data, n, k, m, grow, tile, dtype):
+    """Python loops (tiny shapes), vectorised rows, tiled (any tile, edge blocks smaller) and BLAS equal
+    torch.matmul within the reduction tolerance, in the input's dtype."""
+    acc = acceleration_module(tt)
+    a = data.draw(arrays((n, k))).astype(dtype)
+    b = data.draw(arrays((k, m))).astype(dtype)
+    expected = torch.matmul(torch.tensor(a), torch.tensor(b))
+    big_a = data.draw(arrays((n * grow, k * grow))).astype(dtype)
+    big_b = data.draw(arrays((k * grow, m * grow))).astype(dtype)
+    big_expected = torch.matmul(torch.tensor(big_a), torch.tensor(big_b))
+    for name, fn, (x, y, want) in [("loops", acc.matmul_loops, (a, b, expected)),
+                                   ("rows", acc.matmul_rows, (big_a, big_b, big_expected)),
+                                   ("tiled", lambda p, q: acc.matmul_tiled(p, q, tile=tile), (big_a, big_b, big_expected)),
+                                   ("blas", acc.BACKENDS["numpy"], (big_a, big_b, big_expected))]:
+        got = fn(x, y)
+        assert got.dtype == dtype and got.shape == tuple(want.shape), name
+        # summation order differs: error <= k * eps * sum_p |x_ip| |y_pj| (a few ulp per term, both sides)
+        bound = 2 * x.shape[1] * np.finfo(dtype).eps * (np.abs(x).astype(np.float64) @ np.abs(y).astype(np.float64))
+        assert np.all(np.abs(got.astype(np.float64) - want.numpy()) <= bound + np.finfo(dtype).tiny), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=6), dtype=st.sampled_from([np.float32,
+                                                                                                        np.float64]))
+def test_fused_bias_gelu_and_softmax_equal_torch(tt, data, shape, dtype):
+    """bias_gelu_fused (and the unfused version) == torch's gelu(approximate="tanh") of x + bias; softmax_fused
+    along any axis == torch.softmax, also for logits up to 1000 (stability); inputs are never changed and
+    `out=` is filled and returned."""
+    import torch.nn.functional as F
+
+    acc = acceleration_module(tt)
+    x = data.draw(arrays(shape)).astype(dtype)
+    bias = data.draw(arrays(shape[-1:])).astype(dtype)
+    before = x.copy()
+    expected = F.gelu(torch.tensor(x) + torch.tensor(bias), approximate="tanh")
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(acc.bias_gelu_fused(x, bias), expected.numpy(), **tol)
+    np.testing.assert_allclose(acc.bias_gelu_unfused(x, bias), expected.numpy(), **tol)
+    out = np.empty_like(x)
+    assert acc.bias_gelu_fused(x, bias, out=out) is out
+    np.testing.assert_allclose(out, expected.numpy(), **tol)
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    for scale in (1.0, 100.0):
+        logits = (x * dtype(scale)).astype(dtype)
+        want = torch.softmax(torch.tensor(logits), dim=axis).numpy()
+        got = acc.softmax_fused(logits, axis=axis)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        out = np.empty_like(logits)
+        assert acc.softmax_fused(logits, axis=axis, out=out) is out
+        np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_backend_switch_gives_the_same_model_outputs_as_torch(tt):
+    """AcceleratedMLP on the loops backend, the NumPy (BLAS) backend and a registered torch.matmul backend:
+    the same logits within float32 rounding, each equal to a torch MLP with the same weights, the same
+    classes; use_backend restores the previous backend after a nested block and after an exception."""
+    import torch.nn.functional as F
+
+    acc = acceleration_module(tt)
+    mlp = acc.AcceleratedMLP(7, 9, 4, rng=np.random.default_rng(4))
+    mlp.b1[...] = np.random.default_rng(5).normal(0, 0.5, 9)
+    mlp.b2[...] = np.random.default_rng(6).normal(0, 0.5, 4)
+    x = np.random.default_rng(7).standard_normal((6, 7)).astype(np.float32)
+    expected = (F.gelu(torch.tensor(x) @ torch.tensor(mlp.w1) + torch.tensor(mlp.b1), approximate="tanh")
+                @ torch.tensor(mlp.w2) + torch.tensor(mlp.b2)).numpy()
+    acc.BACKENDS["torch"] = lambda a, b: torch.matmul(torch.tensor(a), torch.tensor(b)).numpy()
+    try:
+        outputs = {}
+        for name in ("numpy", "loops", "torch"):
+            with acc.use_backend(name):
+                assert acc.get_backend() == name
+                outputs[name] = np.asarray(mlp(x).data)
+            np.testing.assert_allclose(outputs[name], expected, rtol=1e-5, atol=1e-5, err_msg=name)
+            np.testing.assert_array_equal(outputs[name].argmax(axis=1), expected.argmax(axis=1))
+        assert acc.get_backend() == "numpy"
+        with acc.use_backend("loops"):
+            with acc.use_backend("torch"):
+                assert acc.get_backend() == "torch"
+            assert acc.get_backend() == "loops"
+            with pytest.raises(ZeroDivisionError):
+                with acc.use_backend("torch"):
+                    1 / 0
+            assert acc.get_backend() == "loops"
+        with pytest.raises(ValueError):
+            with acc.use_backend("cuda"):
+                pass
+        assert acc.get_backend() == "numpy"
+        t = acc.backend_matmul(tt.tensor.Tensor(x), mlp.w1)
+        assert isinstance(t, tt.tensor.Tensor)
+        close(t, torch.tensor(x) @ torch.tensor(mlp.w1), **REDUCTION)
+    finally:
+        acc.BACKENDS.pop("torch", None)
+
+
 # ---------------------------------------------------------------- capstone (20_capstone)
 
 def capstone_module(tt):
