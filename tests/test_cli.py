@@ -33,12 +33,14 @@ def test_status_lists_every_module(built_course):
     out = tito("status", cwd=built_course).stdout.splitlines()
     rows = [line for line in out if line[:2].isdigit()]
     assert len(rows) == 20
-    assert rows[0].split()[:4] == ["01_tensor", "ok", "ok", "yes"]
-    assert rows[-1].split()[:4] == ["20_capstone", "-", "-", "no"]
+    first = rows[0].split()
+    # release: "stale" when tito's build code changed since built_course was built (tests/test_status.py)
+    assert first[:2] == ["01_tensor", "ok"] and first[2] in ("ok", "stale") and first[3] == "listed"
+    assert rows[-1].split()[0] == "20_capstone" and rows[-1].split()[3] == "no"
 
 
-def test_doctor_checks_the_environment(built_course):
-    proc = tito("doctor", cwd=built_course, check=False)
+def test_doctor_checks_the_environment(built_course, tmp_path):
+    proc = tito("doctor", cwd=built_course, check=False, env={"TINYTORCH_EXCHANGE": str(tmp_path)})
     lines = proc.stdout.splitlines()
     assert any(line.startswith("ok  nbgrader installed") for line in lines), proc.stdout
     assert any(line.startswith("ok  course.yml valid") for line in lines)

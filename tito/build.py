@@ -69,16 +69,41 @@ def build_reference(cd: CourseDir, module_id: str) -> None:
     write_atomically(cd.reference_dir / "tinytorch" / f"{module.name}.py", exported.text)
 
 
-def build(cd: CourseDir, modules: list[str] | None = None, log=print) -> None:
+def stale_modules(cd: CourseDir, modules: list[str], manifest, code: str, log=print) -> list[str]:
+    """The modules whose inputs or outputs changed since their last build (build_state.py)."""
+    from .build_state import registered_in_gradebook
+
+    if manifest.code and manifest.code != code:
+        log("  the build code (tito, tinytorch_runtime) or nbgrader/jupytext changed since the last build")
+    registered = registered_in_gradebook(cd) or set()
+    stale = [m for m in modules if m not in registered or not manifest.up_to_date(m, code)]
+    unchanged = [m for m in modules if m not in stale]
+    if unchanged:
+        log(f"  unchanged since the last build (--force rebuilds): {', '.join(unchanged)}")
+    return stale
+
+
+def build(cd: CourseDir, modules: list[str] | None = None, log=print, force: bool = False) -> None:
+    from .build_state import BuildManifest, code_version
+
     modules = _modules(cd, modules)
+    manifest, code = BuildManifest(cd), code_version()
+    modules = modules if force else stale_modules(cd, modules, manifest, code, log)
+    if not modules:
+        return  # sync and check below read every module when given none
+    for m in modules:
+        manifest.forget(m)  # a build that fails half-way leaves nothing claiming to be current
     for m in sync(cd, modules):
         log(f"  regenerated source/{m}/{m}.ipynb from {m}.py")
     problems = check(cd, modules)
     if problems:
         raise CourseError("the sources have problems:\n  " + "\n  ".join(problems))
     for m in modules:
-        problems += generate_release(cd, m)
+        found = generate_release(cd, m)
         build_reference(cd, m)
+        if not found:
+            manifest.record(m, code)
+        problems += found
         log(f"  {m}: release/{m}/{m}.ipynb and the reference tinytorch.{cd.course.module(m).name} are up to date")
     if problems:
         raise CourseError("the release has problems:\n  " + "\n  ".join(problems))

@@ -32,7 +32,7 @@ from .course_dir import CourseDir, CourseError
 def _cmd_build(cd, args):
     from .build import build
 
-    build(cd, args.modules or None)
+    build(cd, args.modules or None, force=args.force)
     print("build: done")
 
 
@@ -73,7 +73,19 @@ def _cmd_release(cd, args):
     if args.module not in cd.course.released:
         raise CourseError(f"{args.module} is not listed under `released:` in course.yml")
     run_app(cd, "release_assignment", args.module, "--force")
+    _register(cd, args.module, "release")
     print(f"release: {args.module} is in the exchange")
+
+
+def _register(cd, module_id: str, command: str) -> None:
+    """The module's deadline and the students' names into the gradebook (formgrader shows them)."""
+    from .registration import register_module
+
+    try:
+        register_module(cd, module_id, cd.students_submitted(module_id))
+    except Exception as e:  # noqa: BLE001 - the release or collect itself has succeeded
+        print(f"{command}: could not register the deadline and student names in the gradebook: {e}",
+              file=sys.stderr)
 
 
 def _cmd_collect(cd, args):
@@ -82,6 +94,7 @@ def _cmd_collect(cd, args):
     from .submission import dropped_folder, summarise
 
     run_app(cd, "collect", args.module, "--update")
+    _register(cd, args.module, "collect")
     for student in cd.students_submitted(args.module):
         try:
             dropped = json.loads((dropped_folder(cd, args.module, student) / "dropped.json").read_text())["collect"]
@@ -123,10 +136,20 @@ def _cmd_grades(cd, args):
     print(f"grades: {a} (nbgrader) and {b} (LMS)")
 
 
+def _reported_course(cd, args):
+    """status/doctor: --course (or --course-dir) wins; else the hub's course when this checkout
+    feeds a hub. Says which folder it reports on."""
+    from .hub import course_to_report
+
+    chosen, line = course_to_report(cd, explicit=bool(args.course or args.course_dir))
+    print(line)
+    return chosen
+
+
 def _cmd_status(cd, args):
     from .status import status
 
-    print(status(cd))
+    print(status(_reported_course(cd, args)))
 
 
 def _cmd_report(cd, args):
@@ -140,7 +163,7 @@ def _cmd_report(cd, args):
 def _cmd_doctor(cd, args):
     from .doctor import doctor
 
-    ok = doctor(cd)
+    ok = doctor(_reported_course(cd, args))
     return 0 if ok else 1
 
 
@@ -176,9 +199,12 @@ def _cmd_hub(cd, args):
         print(f"hub setup: ready in {root}")
         _print_logins(created)
     elif args.action == "adduser":
+        if args.name and len(args.names) != 1:
+            raise CourseError("--name gives one person's full name: add one user at a time with it")
         for name in args.names:
             password = sys.stdin.readline().strip() if args.password_stdin else None
-            _print_logins({name: hub.add_user(root, name, instructor=args.instructor, password=password)}
+            _print_logins({name: hub.add_user(root, name, instructor=args.instructor, password=password,
+                                              full_name=args.name)}
                           if not args.password_stdin else {})
         print("hub adduser: restart the hub for group changes to take effect")
     elif args.action == "release":
@@ -203,7 +229,9 @@ def parser() -> argparse.ArgumentParser:
         s.set_defaults(func=func)
         return s
 
-    add("build", _cmd_build, "sync, validate, generate release/ and references").add_argument("modules", nargs="*")
+    s = add("build", _cmd_build, "sync, validate, generate release/ and references (changed modules only)")
+    s.add_argument("modules", nargs="*")
+    s.add_argument("--force", action="store_true", help="rebuild every module, changed or not")
     checking = add("check", _cmd_check, "validate the sources")
     checking.add_argument("modules", nargs="*")
     checking.add_argument("--mistakes", action="store_true",
@@ -235,11 +263,14 @@ def parser() -> argparse.ArgumentParser:
     s = add("grades", _cmd_grades, "export grades as CSV")
     s.add_argument("--out", default="grades", help="output folder (default ./grades)")
     s.add_argument("--module", action="append")
-    add("status", _cmd_status, "what is built, submitted and graded")
+    s = add("status", _cmd_status, "what is built, released, submitted and graded")
+    s.add_argument("--course", metavar="DIR", help="report on this course folder (default: the hub's course "
+                                                  "when this checkout feeds a hub, else this one)")
     s = add("report", _cmd_report, "the cohort report (HTML page with figures, terminal summary)")
     s.add_argument("--out", default="report.html", help="the HTML page to write (default ./report.html)")
     s.add_argument("--as-of", help="ISO date-time deadlines are judged against (default now; UTC unless given)")
-    add("doctor", _cmd_doctor, "check this machine can run the course")
+    s = add("doctor", _cmd_doctor, "check this machine can run the course")
+    s.add_argument("--course", metavar="DIR", help="check this course folder (default as for status)")
     add("demo", _cmd_demo, "build, grade a simulated cohort, print the grade table").add_argument(
         "--jobs", "-j", type=int, default=2)
     s = add("workshop", _cmd_workshop, "write a one-module workshop course (only MODULE released)")
@@ -252,6 +283,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--demo", action="store_true", help="setup: create demo instructor and student accounts")
     s.add_argument("--instructor", action="store_true", help="adduser: an instructor (formgrader access)")
     s.add_argument("--password-stdin", action="store_true", help="adduser: read the password from stdin")
+    s.add_argument("--name", help="adduser: the person's full name (the account's; formgrader shows it)")
     s.add_argument("--ip", default=os.environ.get("TINYTORCH_HUB_IP", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("TINYTORCH_HUB_PORT", "8000")))
     return p
@@ -260,7 +292,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        cd = CourseDir.find(args.course_dir)
+        cd = CourseDir.find(getattr(args, "course", None) or args.course_dir)
         os.chdir(cd.root)
         return args.func(cd, args) or 0
     except (CourseError, CourseFileError) as e:

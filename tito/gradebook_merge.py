@@ -22,8 +22,9 @@ def merge_submission(src_url: str, dst_url: str, course_id: str, assignment: str
 def _merge(src_url: str, dst_url: str, course_id: str, assignment: str, student: str) -> None:
     with Gradebook(src_url, course_id) as src, Gradebook(dst_url, course_id) as dst:
         who = src.find_student(student)
-        dst.update_or_create_student(student, first_name=who.first_name, last_name=who.last_name,
-                                     email=who.email, lms_user_id=who.lms_user_id)
+        known = {k: v for k, v in (("first_name", who.first_name), ("last_name", who.last_name),
+                                   ("email", who.email), ("lms_user_id", who.lms_user_id)) if v is not None}
+        dst.update_or_create_student(student, **known)  # never blank a name registered meanwhile
         graded = src.find_submission(assignment, student)
         dst.update_or_create_submission(assignment, student, timestamp=graded.timestamp)
         for nb in graded.notebooks:

@@ -10,6 +10,9 @@
   <root>/state/           hub database, cookie secret (root only)
   <root>/roster.json      who is an instructor and who is a student (read by jupyterhub_config.py)
 
+The checkout remembers its hub in .tito/hub.json: `tito status` and `tito doctor` run in the
+checkout report on the hub's course, where the submissions and grades are.
+
 The course checkout itself becomes readable only by root and the staff group (grader and
 instructors): students are real users of this machine and must not read `source/`.
 """
@@ -33,6 +36,8 @@ DEFAULT_ROOT = "/srv/tinytorch"
 REPO = Path(__file__).resolve().parent.parent
 DEMO_INSTRUCTORS = ["tt-instructor"]
 DEMO_STUDENTS = ["tt-student1", "tt-student2"]
+DEMO_NAMES = {"tt-instructor": "Demo Instructor", "tt-student1": "Ada Lovelace", "tt-student2": "Alan Turing"}
+HUB_LINK = "hub.json"  # in the checkout's .tito/: which hub root it was installed into
 
 
 def grader_account() -> str:
@@ -77,8 +82,9 @@ def _user_exists(name: str) -> bool:
 
 
 def ensure_user(name: str, home: Path | None = None, password: str | None = None,
-                groups: list[str] = ()) -> bool:
-    """Create a system user with a private home (0700); True if it was created now."""
+                groups: list[str] = (), full_name: str | None = None) -> bool:
+    """Create a system user with a private home (0700); True if it was created now.
+    full_name goes into the account's GECOS field, where the gradebook takes student names from."""
     created = not _user_exists(name)
     if created:
         args = ["useradd", "--create-home", "--shell", "/bin/bash"]
@@ -88,12 +94,22 @@ def ensure_user(name: str, home: Path | None = None, password: str | None = None
     elif home and pwd.getpwnam(name).pw_dir != str(home):
         home.mkdir(parents=True, exist_ok=True)
         _run("usermod", "--home", str(home), name)
+    if full_name is not None:
+        _run("usermod", "--comment", _gecos_safe(full_name), name)
     for g in groups:
         _run("usermod", "--append", "--groups", g, name)
     os.chmod(pwd.getpwnam(name).pw_dir, 0o700)
     if password is not None:
         _run("chpasswd", input=f"{name}:{password}\n")
     return created
+
+
+def _gecos_safe(full_name: str) -> str:
+    """GECOS fields are separated by commas and lines by colons: neither may appear in a name."""
+    cleaned = " ".join(full_name.replace(",", " ").replace(":", " ").split())
+    if not cleaned.isprintable():
+        raise CourseError(f"not a usable full name: {full_name!r}")
+    return cleaned
 
 
 def remove_user(name: str) -> None:
@@ -182,6 +198,8 @@ def install_grader_course(cd: CourseDir, root: Path) -> Path:
         shutil.copy2(cd.root / name, course / name)
     for folder in ("source", "release", "build/reference"):
         _copy_tree(cd.root / folder, course / folder)
+    if (cd.root / "build" / "manifest.json").is_file():  # what the build was made from (`tito status`)
+        shutil.copy2(cd.root / "build" / "manifest.json", course / "build" / "manifest.json")
     return course
 
 
@@ -253,39 +271,108 @@ def setup(cd: CourseDir, root: Path, demo: bool = False) -> dict[str, str]:
     install_grader_course(cd, root)
     install_grader_kernel(root)
     _chown_tree(root / "grader", grader_account())
+    link_checkout(cd, root)
     passwords: dict[str, str] = {}
     if demo:
         roster = Roster.load(root)
         for name in DEMO_INSTRUCTORS + DEMO_STUDENTS:
             if not _user_exists(name):
-                passwords[name] = add_user(root, name, instructor=name in DEMO_INSTRUCTORS, roster=roster)
+                passwords[name] = add_user(root, name, instructor=name in DEMO_INSTRUCTORS, roster=roster,
+                                           full_name=DEMO_NAMES[name])
         roster.save(root)
     return passwords
 
 
 def add_user(root: Path, name: str, instructor: bool = False, password: str | None = None,
-             roster: Roster | None = None) -> str:
+             roster: Roster | None = None, full_name: str | None = None) -> str:
     """A login for the hub: a system user with a password, in the roster as instructor or student."""
     _require_root()
     own_roster = roster is None
     roster = roster or Roster.load(root)
     password = password or secrets.token_urlsafe(9)
-    ensure_user(name, password=password)
+    ensure_user(name, password=password, full_name=full_name)
     (roster.instructors if instructor else roster.students).append(name)
     if own_roster:
         roster.save(root)
     return password
 
 
-def run_as_grader(root: Path, *args: str) -> None:
+def run_as_grader(root: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
     """Run `python -m <args>` as the grader account in its course folder, with the grader's Python."""
     course = root / "grader" / "course"
     python = root / "grader-env" / "bin" / "python"
     env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(root / "grader"),
            "TINYTORCH_EXCHANGE": str(root / "exchange"), "LANG": "C.UTF-8"}
     runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-    subprocess.run([runuser, "-u", grader_account(), "--", str(python), "-m", *args], cwd=course, env=env,
-                   check=True)
+    return subprocess.run([runuser, "-u", grader_account(), "--", str(python), "-m", *args], cwd=course, env=env,
+                          check=True, capture_output=capture, text=True)
+
+
+def grader_course(root: Path) -> Path:
+    return root / "grader" / "course"
+
+
+def link_checkout(cd: CourseDir, root: Path) -> None:
+    """Remember which hub this checkout feeds, for `tito status` and `tito doctor`."""
+    cd.work_dir.mkdir(exist_ok=True)
+    (cd.work_dir / HUB_LINK).write_text(json.dumps({"root": str(root.resolve())}) + "\n")
+
+
+def _linked_root(checkout: CourseDir) -> Path | None:
+    try:
+        return Path(json.loads((checkout.work_dir / HUB_LINK).read_text())["root"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def hub_course_for(checkout: CourseDir) -> Path | None:
+    """The hub's grader course this checkout was installed into (`tito hub setup`), if there is one.
+    Hubs set up before the link existed: the default hub root, for the checkout tito runs from."""
+    roots = [_linked_root(checkout)] + ([hub_root()] if checkout.root == REPO else [])
+    for root in filter(None, roots):
+        course = grader_course(root)
+        if course != checkout.root and (root / "exchange").is_dir() and (root / "grader").is_dir():
+            return course
+    return None
+
+
+def course_to_report(checkout: CourseDir, explicit: bool) -> tuple[CourseDir, str]:
+    """`tito status`/`doctor`: the course given explicitly, else the hub's course when this checkout
+    feeds a hub (the submissions and grades are there); with one line saying which and why."""
+    if explicit:
+        return checkout, f"course: {checkout.root}"
+    course = hub_course_for(checkout)
+    if course is None:
+        return checkout, f"course: {checkout.root} (no hub set up from it)"
+    if not os.access(course, os.R_OK | os.X_OK) or not os.access(course / "course.yml", os.R_OK):
+        return checkout, (f"course: {checkout.root} (the hub's course {course} is not readable by you: "
+                          f"run as root or {grader_account()}, or pass --course)")
+    return CourseDir(course), f"course: {course} (the hub's; --course DIR for another)"
+
+
+def hub_root_of(cd: CourseDir) -> Path | None:
+    """The hub root when cd is a hub's grader course (<root>/grader/course)."""
+    root = cd.root.parent.parent
+    if cd.root == grader_course(root) and (root / "exchange").is_dir():
+        return root
+    return None
+
+
+def exchange_of(cd: CourseDir) -> Path | None:
+    """The exchange the hub gives its grader course (None: not a hub course; nbgrader_config.py decides)."""
+    root = hub_root_of(cd)
+    return root / "exchange" if root else None
+
+
+def hub_students(cd: CourseDir) -> list[str]:
+    """The roster's students when cd is a hub's grader course."""
+    root = hub_root_of(cd)
+    return sorted(set(Roster.load(root).students)) if root else []
+
+
+def register_in_gradebook(root: Path) -> None:
+    """Deadlines and student names into the grader's gradebook, as the grader (tito/registration.py)."""
+    run_as_grader(root, "tito.registration", capture=True)
 
 
 def release(root: Path, module_id: str) -> None:
@@ -307,6 +394,12 @@ def start(root: Path, ip: str, port: int) -> None:
     _require_root()
     if not (root / "student-env" / "bin" / "jupyterhub-singleuser").exists():
         raise CourseError(f"{root} is not set up: run `tito hub setup` first")
+    try:
+        register_in_gradebook(root)
+    except subprocess.CalledProcessError as e:  # the hub still starts; formgrader then shows fewer details
+        why = (e.stderr or e.stdout or "").strip().splitlines()
+        print(f"hub: could not register due dates and student names in the gradebook: "
+              f"{why[-1] if why else f'exit {e.returncode}'} (re-run `tito hub setup`?)")
     command = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(REPO / "jupyterhub_config.py")]
     os.chdir(root / "state")
     os.execve(command[0], command, hub_environment(root, ip, port))
