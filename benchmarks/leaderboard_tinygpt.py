@@ -9,7 +9,8 @@ Trains the reference TinyGPT (module 13; `tito build` first) on Tiny Shakespeare
 90/10 split, tokenizer, optimiser and schedule (milestones/tinygpt.py), but a smaller, faster model
 than the milestone's. Its block_size is 1 + 256 = 257: the protocol's 1-token prompt and every
 generated token fit in the context, so neither generator crops it and the KV cache holds every
-position (generate_cached refuses prompt + new tokens > block_size, so 256 would not do). Then the
+position (the figures below were measured with it; 256 would also fit since the last token is
+never fed back). Then the
 protocol of docs/leaderboard.md:
 
 - val_loss: mean cross-entropy over the WHOLE validation split, in consecutive windows of block_size

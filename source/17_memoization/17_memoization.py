@@ -400,7 +400,9 @@ print("✅ Step 4: forward_cached computes only the new positions")
 # (The last forward pass is not needed: skip it.) As in module 13: eval mode, `no_grad()`, the
 # previous mode restored, an int64 array `(N, T + max_new_tokens)` that starts with `idx`.
 # `generate` crops its context to `block_size` when the sequence grows longer; the cache cannot
-# (the positions would shift), so raise `ValueError` when `T + max_new_tokens > model.block_size`.
+# (the positions would shift), so raise `ValueError` when the model would have to read more than
+# `block_size` positions. The last new token is never fed back, so that is when
+# `T + max_new_tokens - 1 > model.block_size`.
 
 # %% nbgrader={"grade": false, "grade_id": "generate-cached", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -408,8 +410,9 @@ def generate_cached(model, idx, max_new_tokens, temperature=0.0, top_k=None, see
     """model.generate's tokens, computed with a KV cache. Returns int64 (N, T + max_new_tokens)."""
     idx = np.array(idx.data if isinstance(idx, Tensor) else idx, dtype=np.int64)
     n, t = idx.shape
-    if t + max_new_tokens > model.block_size:
-        raise ValueError(f"{t} + {max_new_tokens} tokens exceed block_size {model.block_size}")
+    if t + max(max_new_tokens - 1, 0) > model.block_size:
+        raise ValueError(f"{t} + {max_new_tokens} tokens exceed block_size {model.block_size} "
+                         f"(the model reads all but the last one)")
     block = model.blocks[0].attn
     ### BEGIN SOLUTION
     rng = np.random.default_rng(seed)
@@ -443,11 +446,13 @@ expect(generate_cached(gpt, prompt, 10, temperature=1.0, seed=5).tolist(),
        gpt.generate(prompt, 10, temperature=1.0, seed=5).tolist(), "a seeded sample: the same draws from the same seed")
 expect(str(generate_cached(gpt, prompt, 2).dtype), "int64", "int64 ids")
 expect(generate_cached(gpt, prompt, 0).tolist(), [[3, 1, 4]], "max_new_tokens = 0 returns the prompt")
-with expect_raises(ValueError, "3 + 22 tokens do not fit block_size 24"):
-    generate_cached(gpt, prompt, 22)
+expect(generate_cached(gpt, prompt, 22).tolist(), gpt.generate(prompt, 22, temperature=0).tolist(),
+       "3 + 22 tokens: the model reads 24 positions (never the last token), as many as block_size 24")
+with expect_raises(ValueError, "3 + 23 tokens: the model would read 25 positions, block_size is 24"):
+    generate_cached(gpt, prompt, 23)
 ### BEGIN HIDDEN TESTS
 _p = np.random.default_rng(9).integers(0, 9, (3, 5))
-expect(generate_cached(gpt, _p, 19).tolist(), gpt.generate(_p, 19, temperature=0).tolist(),
+expect(generate_cached(gpt, _p, 20).tolist(), gpt.generate(_p, 20, temperature=0).tolist(),
        "greedy, batch 3, filling the whole block")
 expect(generate_cached(gpt, _p, 8, temperature=0.7, top_k=3, seed=11).tolist(),
        gpt.generate(_p, 8, temperature=0.7, top_k=3, seed=11).tolist(), "temperature 0.7, top-k 3, seed 11")
