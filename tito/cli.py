@@ -137,7 +137,7 @@ def _cmd_grades(cd, args):
 
 
 def _reported_course(cd, args):
-    """status/doctor: --course (or --course-dir) wins; else the hub's course when this checkout
+    """status/doctor/report: --course (or --course-dir) wins; else the hub's course when this checkout
     feeds a hub. Says which folder it reports on."""
     from .hub import course_to_report
 
@@ -156,7 +156,7 @@ def _cmd_report(cd, args):
     from .report import parse_when, summary, write_report
 
     as_of = parse_when(args.as_of) if args.as_of else None
-    report, out = write_report(cd, Path(args.out), as_of)
+    report, out = write_report(_reported_course(cd, args), Path(args.out), as_of)
     print(summary(report, out.resolve()))
 
 
@@ -269,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     s = add("report", _cmd_report, "the cohort report (HTML page with figures, terminal summary)")
     s.add_argument("--out", default="report.html", help="the HTML page to write (default ./report.html)")
     s.add_argument("--as-of", help="ISO date-time deadlines are judged against (default now; UTC unless given)")
+    s.add_argument("--course", metavar="DIR", help="report on this course folder (default as for status)")
     s = add("doctor", _cmd_doctor, "check this machine can run the course")
     s.add_argument("--course", metavar="DIR", help="check this course folder (default as for status)")
     add("demo", _cmd_demo, "build, grade a simulated cohort, print the grade table").add_argument(
