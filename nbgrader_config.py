@@ -47,6 +47,15 @@ c.LimitOutput.max_traceback = 30
 # and the judge: test cells are scored by what the student's code computed, judged in another process.
 # TINYTORCH_JUDGE=0 switches the judge off: only for benchmarks/autograde_speed.py's comparison.
 c.Judge.enabled = os.environ.get("TINYTORCH_JUDGE", "1") != "0"
+# nbgrader's sanitize steps; its OverwriteCells knows what the release handed out, so an untouched
+# test cell with hidden tests is not reported as changed (tito.preprocessors.OverwriteCells).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "tito.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "tito.preprocessors.SandboxPolicy",
     "tito.preprocessors.Execute",  # nbgrader's, plus SIGKILL when an interrupted cell does not stop
@@ -65,8 +74,22 @@ c.Autograde.autograde_preprocessors = [
 
 # Feedback: students see test cells without hidden tests, and no traceback bodies from test cells
 # (a traceback quotes the failing hidden assert).
+# GetGrades: nbgrader's, plus which answers still wait for a person (the page says "awaiting grading").
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
+    "tito.feedback.GetGrades",
     "tito.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# The feedback page: nbgrader's template, extended (tito/templates/tinytorch_feedback). Set for
+# GenerateFeedback's exporter only (formgrader's own pages use HTMLExporter with other templates, and
+# its Generate Feedback button sets HTMLExporter.template_name itself); nbgrader's template folder is
+# listed because nbgrader adds it only when none is configured.
+import nbgrader  # noqa: E402
+import tito.feedback  # noqa: E402
+
+c.GenerateFeedback.HTMLExporter.template_name = "tinytorch_feedback"
+c.GenerateFeedback.HTMLExporter.template_file = "feedback.html.j2"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+    str(tito.feedback.TEMPLATES),
 ]

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tito import cohort, validate
+from tito import cohort, judge, validate
 from tito.course_dir import CourseDir
 
 from conftest import tito
@@ -152,7 +153,8 @@ def test_grade_exports_match_the_expected_table(graded, module_ids, tmp_path):
         want_rows.append([s, "", "", "", ""] + [f"{x:g}" for x in per_module]
                          + [f"{total:g}", f"{100 * len(module_ids)}", f"{100 * total / (100 * len(module_ids)):.1f}"])
     assert [row[:-2] for row in lms[1:]] == want_rows
-    assert [row[-1] for row in lms[1:]] == [""] * len(want_rows), "an honest cohort was flagged by the judge"
+    flagged = {row[0] for row in lms[1:] if row[-1]}
+    assert flagged == {s for s in students if s.endswith("-tampered")}, "honest work flagged or tampering missed"
 
 
 def test_feedback_for_everyone_without_hidden_tests(graded, module_ids):
@@ -170,6 +172,50 @@ def test_feedback_for_everyone_without_hidden_tests(graded, module_ids):
             assert not leaked, f"{m}/{student}: hidden test lines in feedback: {leaked[:3]}"
             if student == "untouched":
                 assert not [line for line in solution if line in text]
+
+
+def test_checksum_warnings_only_for_tampered_cells(graded, module_ids):
+    """nbgrader's "checksum ... has changed!" (and the integrity flag) for the tampered students' test
+    cells only: everyone else's test cells get their hidden tests back without a false alarm."""
+    cd, sources, _ = graded
+    for m in module_ids:
+        tests = set(cohort.test_cells_of(sources[m]))
+        for student in profiles(m, sources[m]):
+            name = f"{m[:2]}-{student}"
+            log = (cd.work_dir / "logs" / m / f"{name}.log").read_text()
+            warned = set(re.findall(r"Attribute 'checksum' for cell (\S+) has changed", log))
+            flags = json.loads(judge.judge_record_path(cd, m, name).read_text())["flags"]
+            restored = [f for f in flags if "restored before grading" in f]
+            if student == "tampered":
+                assert warned == tests, (m, tests - warned)
+                assert len(restored) == 1 and all(f"{t} (checksum)" in restored[0] for t in tests), (m, flags)
+            else:
+                assert not warned and not restored, (m, student, warned, restored)
+
+
+def test_feedback_says_awaiting_grading_until_a_person_grades(graded, module_ids):
+    cd, sources, _ = graded
+    for m in module_ids:
+        correct = _html_text(cd.root / "feedback" / f"{m[:2]}-correct" / m / f"{m}.html")
+        awaiting = re.findall(r"Written response \(awaiting grading, [\d.]+ points\)", correct)
+        assert awaiting and "Written response (Score" not in correct, m
+        assert re.search(r"\(Score: [\d.]+ / 100\.0; [\d.]+ points awaiting grading\)", correct), m
+        # answers left as released are scored 0 by nbgrader itself: nothing waits for a person
+        untouched = _html_text(cd.root / "feedback" / f"{m[:2]}-untouched" / m / f"{m}.html")
+        assert "awaiting grading" not in untouched and "Written response (Score: 0.0" in untouched, m
+
+
+def test_generate_feedback_prints_no_config_warning(graded):
+    """What formgrader's Generate Feedback shows: nbgrader's own command, on one graded notebook."""
+    import subprocess
+    import sys
+
+    cd, _, _ = graded
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", "01_tensor", "--student",
+                          "01-untouched", "--force"], cwd=cd.root, capture_output=True, text=True)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert "not recognized" not in output and "Config option" not in output, output
 
 
 def _html_text(path) -> str:

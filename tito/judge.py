@@ -6,7 +6,8 @@
   Judge             the nbgrader preprocessor: judges a notebook after Execute and rewrites the
                     test cells' outputs so nbgrader's own SaveAutoGrades scores the judged verdict
   RecordIntegrity   after SaveAutoGrades: flags the submission in the gradebook when the in-kernel
-                    and judged verdicts disagree or the student's cells touch the harness
+                    and judged verdicts disagree, the student's cells touch the harness, or
+                    autograde had to restore graded cells the student changed (OverwriteCells)
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from tinytorch_runtime.checks import BEGIN_HIDDEN, DEFAULT_ATOL, DEFAULT_RTOL, E
 from tinytorch_runtime.export import is_export_cell, render_module
 from tinytorch_runtime.judging import Opaque, Raised, TypeName, WireError, decode
 from traitlets import Bool, Integer
+
+from .preprocessors import restored_cells_flags
 
 CHECKS = {"expect": "equal", "expect_close": "close"}
 RAISES = "expect_raises"
@@ -470,6 +473,7 @@ def judge_notebook(nb, module, reference_source: str, env: dict[str, str], polic
     if gained:
         flags.append(f"{len(gained)} test cell(s) failed in the notebook but passed when judged: {', '.join(gained)}")
     flags += [f"suspicious code: {s}" for s in tamper_signs(nb, release)]
+    flags += restored_cells_flags(nb)
     return Report(verdicts, in_kernel, flags)
 
 

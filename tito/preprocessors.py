@@ -4,8 +4,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nbformat import NotebookNode
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from nbgrader.preprocessors import Execute as NbGraderExecute
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import OverwriteCells as NbGraderOverwriteCells
 from traitlets import Bool, Integer, Unicode
 
 
@@ -158,3 +161,51 @@ class ReclaimWorkdir(NbGraderPreprocessor):
             Path(policy.workdir), keep=lambda rel: rel in (notebook, "timestamp.txt"), cap=submission.WORKDIR_CAP_BYTES,
             label="graded folder", owner=0 if policy.uid is not None else None))
         return nb, resources
+
+
+# Notebook metadata where OverwriteCells lists what it restored (the judge turns it into a flag).
+RESTORED_KEY = "tinytorch_restored_cells"
+
+
+class OverwriteCells(NbGraderOverwriteCells):
+    """nbgrader's OverwriteCells (autograde's sanitize step), comparing a locked cell with what the
+    student received. nbgrader saves a cell's checksum before ClearHiddenTests strips the hidden tests
+    from the release (nbgrader issue #1961), so every test cell with hidden tests was reported as
+    "Attribute 'checksum' for cell ... has changed!" for an untouched submission, and real tampering
+    was lost among those warnings. Here a locked cell exactly as released gets its hidden tests back
+    quietly; any other change is reported by nbgrader as before and listed in the notebook's metadata
+    under RESTORED_KEY (always rewritten here, so a student cannot plant or clear it)."""
+
+    def preprocess(self, nb, resources):
+        self._changed: list[str] = []
+        nb, resources = super().preprocess(nb, resources)
+        nb.metadata[RESTORED_KEY] = list(dict.fromkeys(self._changed))
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None:
+            try:
+                source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                source_cell = None  # nbgrader warns about it
+            if source_cell is not None and source_cell.locked and cell.source == self._released(source_cell):
+                cell.source = source_cell.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _released(self, source_cell) -> str:
+        """The cell's source as generate_assignment released it (after ClearHiddenTests)."""
+        released = NotebookNode(source=source_cell.source)
+        ClearHiddenTests(parent=self)._remove_hidden_test_region(released)
+        return released.source
+
+    def report_change(self, name, attr, old, new):
+        self._changed.append(f"{name} ({attr})")
+        super().report_change(name, attr, old, new)
+
+
+def restored_cells_flags(nb) -> list[str]:
+    """The integrity flag for cells OverwriteCells had to restore (set by autograde's sanitize step)."""
+    restored = nb.metadata.get(RESTORED_KEY) or []
+    return [f"graded cells changed against the release, restored before grading: {', '.join(restored)}"] \
+        if restored else []
