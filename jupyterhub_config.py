@@ -33,8 +33,11 @@ import ipaddress
 import json
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
+
+import sqlalchemy
 
 c = get_config()  # noqa: F821 (provided by JupyterHub)
 
@@ -71,6 +74,20 @@ c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('TINYTORCH_
 _chp = REPO / ".hub-node" / "node_modules" / ".bin" / "configurable-http-proxy"
 c.ConfigurableHTTPProxy.command = [str(_chp) if _chp.exists() else "configurable-http-proxy"]
 c.JupyterHub.db_url = f"sqlite:///{ROOT / 'state' / 'jupyterhub.sqlite'}"
+
+
+@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
+def sqlite_synced_at_checkpoints(connection, _record) -> None:
+    """The hub commits to its database inside its event loop, several times per login, spawn and
+    stop; with SQLite's default journal every commit waits for the disk (fsync), and a class
+    logging in at once stalled the hub for seconds (benchmarks/hub_load.py). In WAL mode with
+    synchronous=NORMAL a commit is a write: a power cut may lose the last commits, never the
+    database's consistency."""
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+
+
 c.JupyterHub.cookie_secret_file = str(ROOT / "state" / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(ROOT / "state" / "jupyterhub.pid")
 

@@ -18,7 +18,8 @@ scripts/setup.sh). A script, not a unit test. What it does:
    then DELETEs the server and waits until the hub no longer lists it (stop).
 3. --deadline bounds the load phase: a student not done by then is a failure at the stage it was in.
 4. prints one table (latencies, wall time, failures by stage with the first error, the hub's own
-   start/stop durations from its log) and exits 1 on any failure. Target: no failure, spawn p95 <= 5 s.
+   start/stop durations and event-loop stalls from its log, CPU seconds per student, the load average)
+   and exits 1 on any failure. Target: no failure, spawn p95 <= 5 s at --ramp 0 and <= 3 s with a ramp.
 5. stops the hub and removes the system users it made, also on Ctrl-C, SIGTERM or an error.
 
 Only loopback is contacted. The grader account is tt-load-grader and the students are <prefix>NN, so
@@ -265,12 +266,14 @@ def peak_concurrency(students: list[Student], end: float) -> int:
     return peak
 
 
-def hub_log_figures(log: Path | None) -> tuple[list[float], list[float], int]:
-    """The hub's own start and stop durations, and how often a server waited in vain for a new kernel."""
+def hub_log_figures(log: Path | None) -> tuple[list[float], list[float], int, list[float]]:
+    """The hub's own start and stop durations, how often a server waited in vain for a new kernel,
+    and the stalls of the hub's event loop (JupyterHub warns of each one of a second or more)."""
     text = log.read_text(errors="replace") if log and log.exists() else ""
     starts = [float(x) for x in re.findall(r"User \S+ took ([\d.]+) seconds to start", text)]
     stops = [float(x) for x in re.findall(r"User \S+ server took ([\d.]+) seconds to stop", text)]
-    return starts, stops, text.count("Timeout waiting for kernel_info reply")
+    stalls = [float(x) for x in re.findall(r"Event loop was unresponsive for at least ([\d.]+)s", text)]
+    return starts, stops, text.count("Timeout waiting for kernel_info reply"), stalls
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -308,6 +311,7 @@ def servers_cpu(hub_pid: int) -> float:
 
 def report(args, students: list[Student], wall: float, end: float, hub: Hub, load: tuple,
            cpu: dict[str, float]) -> int:
+    forked = hub.env.get("TINYTORCH_HUB_FORKSERVER", "1") == "1"
     failed = [st for st in students if not st.done]
     lines = [
         "",
@@ -318,6 +322,9 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
         (f"load average 1 min: {load[0]:.2f} before, {load[1]:.2f} after; CPU seconds during the load phase: "
          f"machine {cpu['machine']:.0f}, hub {cpu['hub']:.0f}, stopped servers and their kernels "
          f"{cpu['servers']:.0f} ({cpu['servers'] / max(1, len(students)):.2f} per student)"),
+        (f"{os.cpu_count()} cores; servers {'forked' if forked else 'started the classic way'}; "
+         f"CPU seconds per student: hub {cpu['hub'] / max(1, len(students)):.2f}, "
+         f"server and kernel {cpu['servers'] / max(1, len(students)):.2f}"),
         "",
         f"{'seconds':<34}{'p50':>7}  {'p95':>7}  {'max':>7}",
     ]
@@ -328,9 +335,12 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
         lines.append(f"{labels[key]:<34}{fmt([st.times[key] for st in students if key in st.times])}")
     both = [st.times["kernel"] + st.times["cell"] for st in students if "cell" in st.times]
     lines.append(f"{'execute (kernel + cell)':<34}{fmt(both)}")
-    starts, stops, late_kernels = hub_log_figures(hub.log)
+    starts, stops, late_kernels, stalls = hub_log_figures(hub.log)
     lines.append(f"{'hub log: took .. to start':<34}{fmt(starts)}")
     lines.append(f"{'hub log: took .. to stop':<34}{fmt(stops)}")
+    if stalls:
+        lines.append(f"hub log: event loop unresponsive {len(stalls)} x, {sum(stalls):.1f} s in all, "
+                     f"longest {max(stalls):.1f} s")
     if late_kernels:
         lines.append(f"server log: {late_kernels} x 'Timeout waiting for kernel_info reply' (the websocket opened "
                      "only after the server's 60 s kernel_info_timeout)")
@@ -344,8 +354,9 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
             first = by_stage[stage][0]
             lines.append(f"  {stage:<8} {len(by_stage[stage]):3d}  first: {first.name}: {first.error}")
     spawn = [st.times["spawn"] for st in students if "spawn" in st.times]
-    verdict = "PASS" if not failed and spawn and percentile(spawn, 95) <= 5.0 else "target missed"
-    lines.append(f"target (no failure, spawn p95 <= 5 s): {verdict}")
+    target = 5.0 if args.ramp == 0 else 3.0  # issue 16: all at once, or arriving over 15 s
+    verdict = "PASS" if not failed and spawn and percentile(spawn, 95) <= target else "target missed"
+    lines.append(f"target (no failure, spawn p95 <= {target:g} s): {verdict}")
     print("\n".join(lines), flush=True)
     return 1 if failed else 0
 

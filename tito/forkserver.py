@@ -5,9 +5,9 @@
 Run as root by tito.spawners.ForkServerSpawner (never by hand), with the students' Python, so
 that it can import the students' Jupyter stack once. A fresh `jupyterhub-singleuser` spends
 ~1.4 CPU s importing that stack (JupyterLab also runs node once); a fork of this process
-starts the same server with ~0.1 CPU s of its own work. On two cores a class that logs in at
-once waits for the sum of everyone's start-up, so this is the difference between ~30 s and a
-few seconds (benchmarks/hub_load.py).
+starts the same server with ~0.06 CPU s of its own work, and stops in milliseconds (leave()).
+On two cores a class that logs in at once waits for the sum of everyone's start-up, so this
+is the difference between ~30 s and a few seconds (benchmarks/hub_load.py).
 
 Protocol, one connection per server: the hub connects to SOCKET (root-only: the socket lives
 in the hub's 0700 state folder and the peer's uid is checked), sends one JSON line
@@ -27,6 +27,8 @@ It exits when the hub closes its stdin (the hub stopped or died).
 """
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import json
 import os
@@ -54,6 +56,15 @@ PRELOAD = (
     "nbgrader.server_extensions.validate_assignment",
     "jupyter_client.provisioning",
     "ipywidgets",
+    # what a server still imported after the fork, while setting up its routes
+    *(f"jupyter_server.{part}" for part in (
+        "kernelspecs.handlers", "nbconvert.handlers", "view.handlers", "services.api.handlers",
+        "services.config.handlers", "services.contents.handlers", "services.events.handlers",
+        "services.kernels.handlers", "services.kernelspecs.handlers", "services.nbconvert.handlers",
+        "services.security.handlers", "services.sessions.handlers", "services.shutdown")),
+    "notebook_shim.nbserver",
+    "jinja2.ext",
+    "tornado.platform.asyncio",
 )
 # Read by jupyterhub.singleuser at import: a request must agree with what was imported.
 IMPORT_TIME_ENV = ("JUPYTERHUB_SINGLEUSER_APP", "JUPYTERHUB_SINGLEUSER_EXTENSION")
@@ -177,7 +188,24 @@ def child(conn: socket.socket) -> None:
     sys.argv = [*request["cmd"], *recomputed_defaults()]
     from jupyterhub.singleuser import main
 
-    sys.exit(main())
+    try:
+        status = main()
+    except SystemExit as stop:
+        status = stop.code
+    leave(status)
+
+
+def leave(status) -> None:
+    """End a stopped server without tearing its interpreter down: that teardown frees, object by
+    object, everything inherited from the fork server, copying each shared page first (2-3 s per
+    server, all of it while the hub waits for the stop). The exit handlers still run."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status if isinstance(status, int) else 0 if status is None else 1)
 
 
 def serve(path: str) -> None:
@@ -206,7 +234,7 @@ def serve(path: str) -> None:
                 listener.close()
                 os.close(hub)
                 os.open(os.devnull, os.O_RDONLY)  # takes fd 0 again: the server's stdin
-                child(conn)  # leaves by SystemExit, which ends this process as usual
+                child(conn)  # leaves through leave()
             except Exception:  # noqa: BLE001 - never fall back into this loop as a student
                 traceback.print_exc()
             os._exit(1)
@@ -223,6 +251,10 @@ def main() -> None:
     if failed:
         print(f"forkserver: not preloaded (imported per server instead): {', '.join(failed)}",
               file=sys.stderr, flush=True)
+    # What the imports built stays put: a child's garbage collections skip it instead of writing to
+    # (and so copying) every shared page of it.
+    gc.collect()
+    gc.freeze()
     serve(sys.argv[1])
 
 

@@ -23,3 +23,7 @@ if len(jupyter_runtime_dir()) + LONGEST_SOCKET_NAME > SOCKET_PATH_MAX:
     short = os.path.join(os.path.expanduser("~"), ".jk")
     os.makedirs(short, mode=0o700, exist_ok=True)
     os.environ["JUPYTER_RUNTIME_DIR"] = short
+
+# Students install nothing from the browser: JupyterLab's read-only extension manager, not the PyPI
+# one, which also builds an HTTPS client at start (half of a forked server's start-up CPU).
+c.LabApp.extension_manager = "readonly"
