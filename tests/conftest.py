@@ -50,9 +50,11 @@ def module_ids() -> list[str]:
 
 @pytest.fixture(scope="session")
 def hub(built_course, tmp_path_factory):
-    """A running embedded hub (tests/hub_harness.py): students tt-alice, tt-bob, instructor tt-prof,
-    01_tensor released. Skipped where it cannot run (not root, no proxy); in CI that is a failure."""
-    from hub_harness import INSTRUCTOR, OTHER, STUDENT, Hub, missing_requirements
+    """A running embedded hub (tests/hub_harness.py): students tt-alice, tt-bob and one per workshop
+    module (tests/test_workshop.py), instructor tt-prof, 01_tensor released. Skipped where it cannot
+    run (not root, no proxy); in CI that is a failure."""
+    from hub_harness import (INSTRUCTOR, OTHER, STUDENT, Hub, missing_requirements, workshop_modules,
+                             workshop_student)
 
     why = missing_requirements()
     if why:
@@ -68,7 +70,8 @@ def hub(built_course, tmp_path_factory):
     shutil.copytree(built_course, course)
     h = Hub(root=root, course=course)
     try:
-        h.prepare(students=[STUDENT, OTHER], instructors=[INSTRUCTOR])
+        workshop_students = [workshop_student(m) for m in workshop_modules()]
+        h.prepare(students=[STUDENT, OTHER, *workshop_students], instructors=[INSTRUCTOR])
         h.start()
         yield h
     finally:

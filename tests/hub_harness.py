@@ -26,6 +26,21 @@ KEEP = {"student-env", "grader-env"}
 GRADER = "tt-test-grader"  # not the real hub's grader account: tests may run beside a live hub
 os.environ["TINYTORCH_GRADER"] = GRADER
 STUDENT, OTHER, INSTRUCTOR = "tt-alice", "tt-bob", "tt-prof"
+# One-module workshops (tests/test_workshop.py). TINYTORCH_WORKSHOPS: "ci" (default), "all" or ids
+# separated by commas.
+WORKSHOP_MODULES = ("05_autograd", "12_attention", "14_profiling", "15_quantization", "16_compression",
+                    "17_memoization", "18_acceleration", "19_benchmarking")
+CI_WORKSHOPS = ("05_autograd", "12_attention", "19_benchmarking")
+
+
+def workshop_modules() -> list[str]:
+    chosen = os.environ.get("TINYTORCH_WORKSHOPS", "ci")
+    return list(WORKSHOP_MODULES if chosen == "all" else CI_WORKSHOPS if chosen == "ci" else chosen.split(","))
+
+
+def workshop_student(module_id: str) -> str:
+    """A student who never did an earlier module; in the roster before the hub starts (hub groups)."""
+    return f"tt-wshop{module_id[:2]}"
 
 
 def free_port() -> int:

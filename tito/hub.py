@@ -232,11 +232,15 @@ def _chown_tree(top: Path, user: str) -> None:
 
 
 def make_checkout_private(cd: CourseDir) -> None:
-    """Students are users of this machine: nobody but the checkout's owner and group may enter it."""
-    mode = cd.root.stat().st_mode & 0o777
-    if mode & 0o007:
-        os.chmod(cd.root, mode & ~0o007)
-        print(f"hub: {cd.root} was open to every user of this machine (solutions!); now {oct(mode & ~0o007)}")
+    """Students are users of this machine: nobody but the checkout's owner and group may enter it,
+    nor the course a workshop folder was written from (`tito workshop`: it holds every solution)."""
+    from .workshop import origin
+
+    for folder in (cd.root, *origin(cd)):
+        mode = folder.stat().st_mode & 0o777
+        if mode & 0o007:
+            os.chmod(folder, mode & ~0o007)
+            print(f"hub: {folder} was open to every user of this machine (solutions!); now {oct(mode & ~0o007)}")
 
 
 def install_grader_kernel(root: Path) -> None:
