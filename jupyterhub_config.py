@@ -137,7 +137,7 @@ student_env = {
     # one BLAS thread per student kernel: many kernels share few cores, and timings stay steady
     "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
 }
-c.Spawner.default_url = "/lab"
+c.Spawner.default_url = "/lab"  # students land on the assignment list there (tinytorch-lab)
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120  # a class arriving at once on a small machine (benchmarks/hub_load.py)
 
@@ -182,6 +182,29 @@ elif MODE == "docker":
     c.DockerSpawner.cpu_limit = float(os.environ.get("TINYTORCH_CPU_LIMIT", "1.0"))
 else:
     sys.exit(f"jupyterhub_config.py: TINYTORCH_HUB_MODE={MODE!r}: expected local or docker")
+
+# --- where each role lands ---------------------------------------------------------------
+# Students: their server's JupyterLab, which opens on nbgrader's assignment list (the tinytorch-lab
+# extension, docker/singleuser). Instructors: formgrader, where their work starts; their own server's
+# Launcher has a Formgrader entry (its address reaches instructors' servers only).
+FORMGRADER_URL = f"/services/{COURSE}/formgrader"
+
+
+def is_instructor(user) -> bool:
+    return user is not None and user.name in people["instructors"]
+
+
+def landing_page(handler) -> str:
+    """JupyterHub.default_url: "" sends the person to their own server (JupyterHub's default)."""
+    return FORMGRADER_URL if is_instructor(handler.current_user) else ""
+
+
+def formgrader_link(spawner) -> str:
+    return FORMGRADER_URL if is_instructor(spawner.user) else ""
+
+
+c.JupyterHub.default_url = landing_page
+(c.DockerSpawner if MODE == "docker" else c.Spawner).environment["TINYTORCH_FORMGRADER_URL"] = formgrader_link
 
 # --- formgrader: the grader account's server, as a hub service --------------------------
 grader_home = ROOT / "grader" if MODE == "local" else Path(f"/home/{GRADER}")

@@ -23,9 +23,12 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 KEEP = {"student-env", "grader-env"}
-GRADER = "tt-test-grader"  # not the real hub's grader account: tests may run beside a live hub
+# The test hub's system users are machine-wide: TINYTORCH_TEST_USERS (default "tt") prefixes their
+# names, so that two checkouts on one machine can run hub tests at once without removing each other's.
+USERS = os.environ.get("TINYTORCH_TEST_USERS", "tt")
+GRADER = f"{USERS}-test-grader"  # not the real hub's grader account: tests may run beside a live hub
 os.environ["TINYTORCH_GRADER"] = GRADER
-STUDENT, OTHER, INSTRUCTOR = "tt-alice", "tt-bob", "tt-prof"
+STUDENT, OTHER, INSTRUCTOR = f"{USERS}-alice", f"{USERS}-bob", f"{USERS}-prof"
 # One-module workshops (tests/test_workshop.py). TINYTORCH_WORKSHOPS: "ci" (default), "all" or ids
 # separated by commas.
 WORKSHOP_MODULES = ("05_autograd", "12_attention", "14_profiling", "15_quantization", "16_compression",

@@ -208,6 +208,20 @@ def test_nbgrader_lab_extension_student_parts_only(student_env):
 
 
 @pytest.mark.slow
+def test_first_day_extension_and_settings(student_env):
+    """tinytorch-lab (landing pages, view feedback) is enabled, JupyterLab's LSP client is off (nothing
+    answers /lsp/status here) and the news pop-up is off (tests/test_hub_browser.py sees them live)."""
+    out = run_in(student_env, str(student_env / "bin" / "jupyter"), "labextension", "list")
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("tinytorch-lab "))
+    assert " enabled " in line and " OK" in line, line
+    disabled = {ln.strip() for ln in out.split("Disabled extensions:")[1].splitlines() if ln.strip()}
+    assert {"@jupyterlab/lsp-extension:plugin", "@jupyterlab/notebook-extension:language-server"} <= disabled
+    overrides = json.loads((student_env / "share" / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert overrides["@jupyterlab/htmlviewer-extension:plugin"]["trustByDefault"] is True
+
+
+@pytest.mark.slow
 def test_nbgrader_server_extensions_student_parts_only(student_env):
     out = run_in(student_env, str(student_env / "bin" / "jupyter"), "server", "extension", "list")
     state = dict(re.findall(r"^\s*nbgrader\.server_extensions\.(\w+) (enabled|disabled)\s*$", out, re.MULTILINE))

@@ -16,12 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hub_harness import INSTRUCTOR, REPO, STUDENT, Hub
+from hub_harness import INSTRUCTOR, OTHER, REPO, STUDENT, Hub
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = REPO / "test-artifacts"
+FORMGRADER = "/services/tinytorch/formgrader"
 TIMEOUT_MS = 90_000
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,12 @@ class Person:
             page.fill("#username_input", self.user)
             page.fill("#password_input", self.hub.passwords[self.user])
             page.click("#login_submit")
-            page.wait_for_url(f"**/user/{self.user}/lab**")
-            page.wait_for_selector("#jp-main-dock-panel")
+            if self.user == INSTRUCTOR:  # instructors land on formgrader (jupyterhub_config.py)
+                page.wait_for_url(f"**{FORMGRADER}**")
+                page.wait_for_selector("text=Manage Assignments")
+            else:
+                page.wait_for_url(f"**/user/{self.user}/lab**")
+                page.wait_for_selector("#jp-main-dock-panel")
 
     def open_assignment_list(self):
         with self.step("assignment-list") as page:
@@ -143,6 +148,10 @@ def test_student_and_instructor_journeys(hub, browser, request):
         page.locator(".lm-TabBar-tab", has_text="Assignments").click()
         page.locator("#fetched_assignments_list button", has_text="Submit").click()
         page.locator("#submitted_assignments_list .list_item", has_text="01_tensor").first.wait_for()
+    # JupyterLab kept a checkpoint of the saved notebook; the submission leaves it out
+    assert Path(f"/home/{STUDENT}/tinytorch/01_tensor/.ipynb_checkpoints").is_dir()
+    submitted = list((hub.root / "exchange" / "tinytorch" / "inbound").glob(f"{STUDENT}+01_tensor+*"))
+    assert submitted and not [p for p in submitted if (p / ".ipynb_checkpoints").exists()], submitted
 
     prof = Person(browser, hub, INSTRUCTOR, request)
     prof.log_in()
@@ -186,6 +195,15 @@ def test_student_and_instructor_journeys(hub, browser, request):
     got, total = map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups())
     assert (got, total) == (85.0, 100.0), (got, total, score)
     assert "BEGIN HIDDEN TESTS" not in html and "BEGIN SOLUTION" not in html
+    with alice.step("view-feedback") as page:
+        # nbgrader's link only moves the file browser; tinytorch-lab opens the page, trusted
+        page.locator("#submitted_assignments_list a", has_text="view feedback").first.click()
+        page.locator(".lm-TabBar-tab", has_text="01_tensor.html").wait_for()
+        frame = page.locator(".jp-HTMLViewer iframe").first
+        assert "allow-scripts" in frame.get_attribute("sandbox")
+        body = page.frame_locator(".jp-HTMLViewer iframe").first.locator("body")
+        body.locator("text=awaiting grading").first.wait_for()
+        assert "Score: 0.0 / 5.0" not in body.inner_text()  # written answers nobody graded yet
     alice.close()
     prof.close()
 
@@ -229,3 +247,44 @@ def test_instructor_reads_the_cohort_report_and_a_student_cannot(hub, browser, r
     alice = hub.login(STUDENT)
     r = alice.get(report_url, timeout=60)
     assert r.status_code == 403 and "completion" not in r.text, r.status_code
+
+
+@pytest.mark.slow
+def test_first_day_lands_each_role_where_its_work_starts(hub, browser, request):
+    """A student lands on the assignment list (and finds it in the Launcher), an instructor on formgrader
+    (and finds it in their JupyterLab's Launcher); no Jupyter news pop-up, no request for /lsp/status."""
+    bob = Person(browser, hub, OTHER, request)  # a student whose JupyterLab no browser test opened before
+    failed = []
+    bob.page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    bob.page.on("console", lambda m: failed.append(m.text) if "lsp" in m.text.lower() else None)
+    bob.log_in()
+    with bob.step("lands-on-assignments") as page:
+        page.locator(".lm-TabBar-tab.lm-mod-current", has_text="Assignments").wait_for()
+        page.locator("#released_assignments_list .list_item", has_text="01_tensor").first.wait_for()
+    with bob.step("no-news") as page:
+        news = page.request.get(f"{hub.url}/user/{OTHER}/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        # overrides.json becomes the setting's default (a student may still change it)
+        default = news.json()["schema"]["properties"]["fetchNews"]["default"] if news.ok else None
+        assert default == "false", news.text()
+        page.wait_for_timeout(8000)  # unconfigured, JupyterLab asks ~5 s after the page loads
+        assert page.get_by_text("official Jupyter news").count() == 0
+    with bob.step("launcher") as page:
+        page.locator("#jp-main-dock-panel .lm-TabBar-addButton:not(.lm-mod-hidden)").first.click()
+        page.locator(".jp-LauncherCard", has_text="Assignment List").click()
+        page.locator(".lm-TabBar-tab.lm-mod-current", has_text="Assignments").wait_for()
+        assert page.locator(".jp-LauncherCard", has_text="Formgrader").count() == 0
+    assert not [f for f in failed if "/lsp/" in f or "lsp" in f.lower()], failed
+    bob.close()
+
+    prof = Person(browser, hub, INSTRUCTOR, request)
+    prof.log_in()  # lands on formgrader
+    with prof.step("formgrader-in-launcher") as page:
+        page.goto(f"{hub.url}/hub/spawn")  # their own JupyterLab
+        page.wait_for_url(f"**/user/{INSTRUCTOR}/lab**")
+        card = page.locator(".jp-LauncherCard", has_text="Formgrader")
+        with page.context.expect_page() as opened:
+            card.click()
+        formgrader = opened.value
+        formgrader.wait_for_url(f"**{FORMGRADER}**")
+        formgrader.wait_for_selector("text=Manage Assignments")
+    prof.close()

@@ -166,8 +166,8 @@ def build_grader_env(root: Path) -> Path:
     """The grader account's Python: the student environment's packages plus tito (formgrader stays on)."""
     runtime = REPO / "tinytorch_runtime"
     singleuser = REPO / "docker" / "singleuser"
-    stamp = _fingerprint(singleuser / "requirements.txt", singleuser / "jupyter_server_config.py", runtime / "src",
-                         REPO / "tito", REPO / "pyproject.toml")
+    stamp = _fingerprint(singleuser / "requirements.txt", singleuser / "jupyter_server_config.py",
+                         singleuser / "overrides.json", runtime / "src", REPO / "tito", REPO / "pyproject.toml")
 
     def install(python: str) -> None:
         pip = [python, "-m", "pip", "install", "--quiet"]
@@ -180,6 +180,10 @@ def build_grader_env(root: Path) -> Path:
         # The cohort report in the formgrader service (tito/report_server.py), enabled as extensions are.
         (config / "jupyter_server_config.d").mkdir(exist_ok=True)
         shutil.copy2(REPO / "tito" / "report_server.json", config / "jupyter_server_config.d" / "tito-report.json")
+        # The students' JupyterLab settings (no news pop-up) in the grader service's JupyterLab too.
+        settings = Path(python).parent.parent / "share" / "jupyter" / "lab" / "settings"
+        settings.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(singleuser / "overrides.json", settings / "overrides.json")
 
     return _venv(root / "grader-env", stamp, install)
 

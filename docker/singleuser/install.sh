@@ -29,6 +29,12 @@ pip_install --no-deps "$RUNTIME_DIR"
 # import for IRI formats no Jupyter schema uses; jupyter-lsp finds no language server here.
 "$PYTHON" -m pip uninstall --yes --quiet rfc3987-syntax 2>&1 | { grep -v "is ignored" || true; }
 "$BIN/jupyter" server extension disable --sys-prefix jupyter_lsp >/dev/null 2>&1
+# Without jupyter-lsp, JupyterLab's own LSP client still asked /lsp/status on every page (three 404s):
+# it is switched off with the plugins that need it.
+LSP_PLUGINS=(@jupyterlab/lsp-extension:plugin @jupyterlab/lsp-extension:settings
+             @jupyterlab/notebook-extension:language-server @jupyterlab/fileeditor-extension:language-server)
+"$BIN/jupyter" labextension disable --level=sys_prefix "${LSP_PLUGINS[@]}" 2>&1 \
+  | { grep -v -e "^Starting with JupyterLab 4.1" -e "^Disabl" || true; }
 
 # Students get the assignment list and validate button; the instructor parts of
 # nbgrader (formgrader, create-assignment, course list) are switched off.
@@ -40,8 +46,18 @@ for action in disable lock; do
 done
 "$BIN/jupyter" server extension disable --sys-prefix \
     nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list >/dev/null 2>&1
-# The students' nbgrader configuration: exchange location and hub-group course lookup.
 PREFIX=$("$PYTHON" -c 'import sys; print(sys.prefix)')
+# Where the day starts (tinytorch-lab, a JupyterLab extension shipped prebuilt; its README says how to
+# rebuild it): the assignment list for students, a Formgrader entry in the Launcher for instructors,
+# and nbgrader's "(view feedback)" opens the feedback page.
+rm -rf "$PREFIX/share/jupyter/labextensions/tinytorch-lab"
+mkdir -p "$PREFIX/share/jupyter/labextensions"
+cp -r "$HERE/tinytorch-lab/labextension" "$PREFIX/share/jupyter/labextensions/tinytorch-lab"
+chmod -R a+rX "$PREFIX/share/jupyter/labextensions/tinytorch-lab"
+# Settings everyone starts with: no "official Jupyter news" pop-up (nor its requests to the internet),
+# HTML files (the feedback pages) open trusted, so their links and formulas work.
+install -D -m 0644 "$HERE/overrides.json" "$PREFIX/share/jupyter/lab/settings/overrides.json"
+# The students' nbgrader configuration: exchange location and hub-group course lookup.
 install -D -m 0644 "$HERE/nbgrader_config.py" "$PREFIX/etc/jupyter/nbgrader_config.py"
 # Kernels on Unix sockets in the student's private folders, never loopback TCP (see the file).
 install -D -m 0644 "$HERE/jupyter_server_config.py" "$PREFIX/etc/jupyter/jupyter_server_config.py"
