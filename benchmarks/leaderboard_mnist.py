@@ -19,12 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "33554432")
-os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "1073741824")
-os.environ.update(TINYTORCH_COURSE=str(REPO / "course.yml"), TINYTORCH_MODE="grading",
-                  TINYTORCH_REFERENCE=str(REPO / "build" / "reference"))
-os.environ.pop("TINYTORCH_MODULE", None)
+from reference_env import use_references  # noqa: E402
+
+REPO = use_references()
 
 
 def main(argv=None) -> int:
