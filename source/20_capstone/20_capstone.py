@@ -418,7 +418,7 @@ for v in violations + unmeasured:
 #    norm; row 0 of the mask says which columns stay). If no neuron is left, raise `ValueError`.
 #    Replace `layers[i]` by `linear_from(W[:, keep], b[keep])` and `layers[j]` by
 #    `linear_from(W_next[keep, :], b_next)`. Handle a layer without bias (`bias is None`).
-# 3. return `Sequential(*layers)`.
+# 3. hand back a new `Sequential` made of the list of layers.
 #
 # Go in order: layer `j`, after losing input rows, is the next pair's `i`, and its columns are
 # scored as they now are.
