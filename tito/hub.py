@@ -173,6 +173,7 @@ def build_grader_env(root: Path) -> Path:
         pip = [python, "-m", "pip", "install", "--quiet"]
         subprocess.run([*pip, "-r", str(singleuser / "requirements.txt")], check=True)
         subprocess.run([*pip, str(runtime), str(REPO)], check=True)
+        subprocess.run([python, "-m", "pip", "uninstall", "--yes", "--quiet", "rfc3987-syntax"], check=True)  # as install.sh
         # Kernels an instructor starts in the grader's server: Unix sockets too, never loopback TCP.
         config = Path(python).parent.parent / "etc" / "jupyter"
         config.mkdir(parents=True, exist_ok=True)
