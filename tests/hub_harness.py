@@ -43,7 +43,7 @@ def workshop_modules() -> list[str]:
 
 def workshop_student(module_id: str) -> str:
     """A student who never did an earlier module; in the roster before the hub starts (hub groups)."""
-    return f"tt-wshop{module_id[:2]}"
+    return f"{USERS}-wshop{module_id[:2]}"
 
 
 def free_port() -> int:
