@@ -186,8 +186,9 @@ else:
 # --- where each role lands ---------------------------------------------------------------
 # Students: their server's JupyterLab, which opens on nbgrader's assignment list (the tinytorch-lab
 # extension, docker/singleuser). Instructors: formgrader, where their work starts; their own server's
-# Launcher has a Formgrader entry (its address reaches instructors' servers only).
+# Launcher has Formgrader and Cohort report entries (the addresses reach instructors' servers only).
 FORMGRADER_URL = f"/services/{COURSE}/formgrader"
+REPORT_URL = f"/services/{COURSE}/report"  # tito/report_server.py in the formgrader service
 
 
 def is_instructor(user) -> bool:
@@ -199,12 +200,15 @@ def landing_page(handler) -> str:
     return FORMGRADER_URL if is_instructor(handler.current_user) else ""
 
 
-def formgrader_link(spawner) -> str:
-    return FORMGRADER_URL if is_instructor(spawner.user) else ""
+def for_instructors(url: str):
+    """A spawner environment value: `url` in an instructor's server, "" in a student's."""
+    return lambda spawner: url if is_instructor(spawner.user) else ""
 
 
 c.JupyterHub.default_url = landing_page
-(c.DockerSpawner if MODE == "docker" else c.Spawner).environment["TINYTORCH_FORMGRADER_URL"] = formgrader_link
+server_environment = (c.DockerSpawner if MODE == "docker" else c.Spawner).environment
+server_environment["TINYTORCH_FORMGRADER_URL"] = for_instructors(FORMGRADER_URL)
+server_environment["TINYTORCH_REPORT_URL"] = for_instructors(REPORT_URL)
 
 # --- formgrader: the grader account's server, as a hub service --------------------------
 grader_home = ROOT / "grader" if MODE == "local" else Path(f"/home/{GRADER}")

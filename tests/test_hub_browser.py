@@ -23,6 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = REPO / "test-artifacts"
 FORMGRADER = "/services/tinytorch/formgrader"
+REPORT = "/services/tinytorch/report"
 TIMEOUT_MS = 90_000
 
 @pytest.fixture(scope="module")
@@ -252,7 +253,9 @@ def test_instructor_reads_the_cohort_report_and_a_student_cannot(hub, browser, r
 @pytest.mark.slow
 def test_first_day_lands_each_role_where_its_work_starts(hub, browser, request):
     """A student lands on the assignment list (and finds it in the Launcher), an instructor on formgrader
-    (and finds it in their JupyterLab's Launcher); no Jupyter news pop-up, no request for /lsp/status."""
+    (and finds it in their JupyterLab's Launcher); the instructor reaches the cohort report from formgrader's
+    navigation and from the Launcher, a student's Launcher has neither entry; no Jupyter news pop-up, no
+    request for /lsp/status."""
     bob = Person(browser, hub, OTHER, request)  # a student whose JupyterLab no browser test opened before
     failed = []
     bob.page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -273,11 +276,15 @@ def test_first_day_lands_each_role_where_its_work_starts(hub, browser, request):
         page.locator(".jp-LauncherCard", has_text="Assignment List").click()
         page.locator(".lm-TabBar-tab.lm-mod-current", has_text="Assignments").wait_for()
         assert page.locator(".jp-LauncherCard", has_text="Formgrader").count() == 0
+        assert page.locator(".jp-LauncherCard", has_text="Cohort report").count() == 0
     assert not [f for f in failed if "/lsp/" in f or "lsp" in f.lower()], failed
     bob.close()
 
     prof = Person(browser, hub, INSTRUCTOR, request)
     prof.log_in()  # lands on formgrader
+    with prof.step("report-from-formgrader") as page:
+        page.get_by_role("link", name="Cohort report").click()
+        expect_cohort_report(page)
     with prof.step("formgrader-in-launcher") as page:
         page.goto(f"{hub.url}/hub/spawn")  # their own JupyterLab
         page.wait_for_url(f"**/user/{INSTRUCTOR}/lab**")
@@ -287,4 +294,15 @@ def test_first_day_lands_each_role_where_its_work_starts(hub, browser, request):
         formgrader = opened.value
         formgrader.wait_for_url(f"**{FORMGRADER}**")
         formgrader.wait_for_selector("text=Manage Assignments")
+    with prof.step("report-in-launcher") as page:
+        with page.context.expect_page() as opened:
+            page.locator(".jp-LauncherCard", has_text="Cohort report").click()
+        expect_cohort_report(opened.value)
     prof.close()
+
+
+def expect_cohort_report(page) -> None:
+    """The page is tito/report_server.py's report, rendered (title and completion table)."""
+    page.wait_for_url(f"**{REPORT}")
+    page.locator("h1", has_text="Cohort report:").wait_for()
+    page.locator("#completion").wait_for()

@@ -279,3 +279,25 @@ def test_what_a_test_checks_is_one_line_of_the_released_cell():
     assert describe_test("expect_close(softmax(x).sum(), 1.0)") == "softmax(x).sum()"
     assert len(describe_test(f"expect(1, 1, '{'x' * 500}')")) == 120
     assert describe_test("this is not python (") == ""
+
+
+def test_every_formgrader_page_links_to_the_report():
+    """Formgrader's pages as nbgrader renders them (its own jinja environment), after tito.report_server
+    patched it: each page's navigation has one "Cohort report" link, to the service's report."""
+    import logging
+
+    from jinja2 import Environment, FileSystemLoader
+    from nbgrader.server_extensions.formgrader import handlers
+
+    from tito.report_server import link_report_from_formgrader
+
+    settings = {"nbgrader_jinja2_env": Environment(loader=FileSystemLoader([handlers.template_path]))}
+    link_report_from_formgrader(settings, logging.getLogger("test"))
+    pages = ["manage_assignments.tpl", "manage_submissions.tpl", "gradebook_assignments.tpl",
+             "gradebook_notebooks.tpl", "manage_students.tpl", "manage_students_assignments.tpl"]
+    for name in pages:
+        html = settings["nbgrader_jinja2_env"].get_template(name).render(base_url="/services/tinytorch")
+        navigation = re.search(r'<ul class="nav nav-pills nav-stacked">(.*?)</ul>', html, re.DOTALL).group(1)
+        assert "Manage Students" in navigation, name
+        links = re.findall(r'<a id="tinytorch-report-link" href="([^"]*)">Cohort report</a>', navigation)
+        assert links == ["/services/tinytorch/report"], (name, links)

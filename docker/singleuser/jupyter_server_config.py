@@ -24,14 +24,15 @@ if len(jupyter_runtime_dir()) + LONGEST_SOCKET_NAME > SOCKET_PATH_MAX:
     os.makedirs(short, mode=0o700, exist_ok=True)
     os.environ["JUPYTER_RUNTIME_DIR"] = short
 
-# Instructors' JupyterLab shows a Formgrader entry in the Launcher (tinytorch-lab): the hub passes its
-# address to instructors' servers only (jupyterhub_config.py).
+# Instructors' JupyterLab shows Formgrader and Cohort report entries in the Launcher (tinytorch-lab): the
+# hub passes their addresses to instructors' servers only (jupyterhub_config.py).
 # A plain dict: jupyterhub-singleuser looks into ServerApp.tornado_settings and fails on traitlets'
 # lazy `.update()` value (the server then starts without its hub extension).
 tornado_settings = dict(c.ServerApp.tornado_settings) if "tornado_settings" in c.ServerApp else {}
 tornado_settings["page_config_data"] = {
     **tornado_settings.get("page_config_data", {}),
     "tinytorchFormgraderUrl": os.environ.get("TINYTORCH_FORMGRADER_URL", ""),
+    "tinytorchReportUrl": os.environ.get("TINYTORCH_REPORT_URL", ""),
 }
 c.ServerApp.tornado_settings = tornado_settings
 

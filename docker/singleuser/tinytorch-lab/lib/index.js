@@ -1,7 +1,8 @@
 // TinyTorch course: where a person's work starts in JupyterLab.
 //
-// - Launcher: "Assignment List" (nbgrader's assignment list) for everyone; "Formgrader" for instructors
-//   (the hub passes its address in the page config option tinytorchFormgraderUrl, empty for students).
+// - Launcher: "Assignment List" (nbgrader's assignment list) for everyone; "Formgrader" and "Cohort report"
+//   for instructors, each in a new browser tab (the hub passes their addresses in the page config options
+//   tinytorchFormgraderUrl and tinytorchReportUrl, empty for students).
 // - A student whose main area holds nothing but the Launcher lands on the assignment list.
 // - nbgrader's "(view feedback)" link only moves the file browser into the feedback folder
 //   (filebrowser:go-to-path .../feedback/<timestamp>): its HTML pages are opened as well.
@@ -11,10 +12,16 @@ import { ILauncher } from '@jupyterlab/launcher';
 
 const ASSIGNMENT_LIST = 'nbgrader:open-assignment-list';
 const OPEN_FORMGRADER = 'tinytorch:open-formgrader';
+const OPEN_REPORT = 'tinytorch:open-report';
 const CATEGORY = 'TinyTorch';
 
 function isFeedbackFolder(path) {
   return PathExt.basename(PathExt.dirname(path)) === 'feedback';
+}
+
+function addPageInNewTab(app, launcher, { command, url, label, caption, rank }) {
+  app.commands.addCommand(command, { label, caption, execute: () => window.open(url, '_blank') });
+  launcher.add({ command, category: CATEGORY, rank });
 }
 
 async function openFeedbackPages(app, folder) {
@@ -34,16 +41,21 @@ const plugin = {
   optional: [ILabShell],
   activate: (app, launcher, shell) => {
     const formgraderUrl = PageConfig.getOption('tinytorchFormgraderUrl');
+    const reportUrl = PageConfig.getOption('tinytorchReportUrl');
     if (app.commands.hasCommand(ASSIGNMENT_LIST)) {
       launcher.add({ command: ASSIGNMENT_LIST, category: CATEGORY, rank: 0 });
     }
     if (formgraderUrl) {
-      app.commands.addCommand(OPEN_FORMGRADER, {
-        label: 'Formgrader',
-        caption: 'Grade the course (opens in a new browser tab)',
-        execute: () => window.open(formgraderUrl, '_blank')
+      addPageInNewTab(app, launcher, {
+        command: OPEN_FORMGRADER, url: formgraderUrl, label: 'Formgrader', rank: 1,
+        caption: 'Grade the course (opens in a new browser tab)'
       });
-      launcher.add({ command: OPEN_FORMGRADER, category: CATEGORY, rank: 1 });
+    }
+    if (reportUrl) {
+      addPageInNewTab(app, launcher, {
+        command: OPEN_REPORT, url: reportUrl, label: 'Cohort report', rank: 2,
+        caption: "The cohort's progress, scores and hardest tests (opens in a new browser tab)"
+      });
     }
     app.commands.commandExecuted.connect((_, executed) => {
       const path = executed.args && executed.args.path;
