@@ -27,7 +27,7 @@
 # when an operation copies memory and when it does not, and explain why one loop over a matrix
 # can be several times slower than another that does exactly the same arithmetic.
 #
-# **Expected time:** 3–4 hours. **Difficulty:** ★★☆☆ (the first module: each step is a few lines
+# **Expected time:** 3–4 hours. **Difficulty:** ★★☆☆☆ (the first module: each step is a few lines
 # of NumPy; the care goes into dtypes, shapes, error messages and knowing when memory is shared).
 
 # %% [markdown]

@@ -35,7 +35,7 @@
 # — the tests of Steps 2, 3 and 5 feed them such inputs, and you will see them break in the
 # systems analysis.
 #
-# **Expected time:** 2–3 hours. **Difficulty:** ★★☆☆ (each `forward` is one to three lines of
+# **Expected time:** 2–3 hours. **Difficulty:** ★★☆☆☆ (each `forward` is one to three lines of
 # NumPy; the care goes into overflow, dtypes and the axis of softmax).
 
 # %% [markdown]

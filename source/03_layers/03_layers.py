@@ -34,7 +34,7 @@
 # why the *scale* of random initial weights decides whether a deep network can learn at all, and
 # predict how much memory and arithmetic a linear layer costs.
 #
-# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆ (eight short steps; the care goes into walking
+# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆☆ (eight short steps; the care goes into walking
 # a tree of modules recursively, copying versus sharing arrays, and random numbers you can
 # reproduce).
 

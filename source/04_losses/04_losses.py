@@ -39,7 +39,7 @@
 # `sum`, `mean`, indexing), never by computing on `.data` and wrapping the answer at the end. That
 # is what lets module 05's autograd differentiate your losses without changing a line.
 #
-# **Expected time:** 3-4 hours. **Difficulty:** ★★☆☆☆ (short code; the care goes into numerical
+# **Expected time:** 3–4 hours. **Difficulty:** ★★☆☆☆ (short code; the care goes into numerical
 # stability and input checks).
 
 # %% [markdown]

@@ -34,7 +34,7 @@
 #
 # This is the most important module of the course: every later module trains something with it.
 #
-# **Expected time:** 6-8 hours. **Difficulty:** ★★★★☆, the hardest of the foundation modules
+# **Expected time:** 6–8 hours. **Difficulty:** ★★★★☆, the hardest of the foundation modules
 # (graph bookkeeping in Steps 2-3, then one backward formula after another; `gradcheck` from Step 6
 # on tells you at once whether each formula is right).
 

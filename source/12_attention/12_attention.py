@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Module 12 · Attention
 #
-# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆ (the ideas are short; getting every axis,
+# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆☆ (the ideas are short; getting every axis,
 # mask and shape right is the work).
 #
 # A convolution looks at a fixed neighbourhood; a recurrent network squeezes the past into one

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Module 13 · Transformers
 #
-# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆ (one real derivation, LayerNorm's
+# **Expected time:** 3–4 hours. **Difficulty:** ★★★☆☆ (one real derivation, LayerNorm's
 # backward; the rest is careful wiring of pieces you already have).
 #
 # You have every part of a GPT: tokens become vectors (module 11), attention lets positions talk

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Module 19 · Benchmarking: fair comparisons and the course leaderboard
 #
-# **Expected time:** 3 hours. **Difficulty:** ★★☆☆☆ (little arithmetic; the care goes into the
+# **Expected time:** 3–4 hours. **Difficulty:** ★★☆☆☆ (little arithmetic; the care goes into the
 # rules: when a measurement may be compared, what exactly a metric means, and what a valid
 # submission is).
 #
