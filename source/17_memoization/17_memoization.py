@@ -470,46 +470,54 @@ print("✅ Step 5: generate_cached writes exactly what generate writes")
 # %% [markdown]
 # ## Systems analysis
 #
-# The timings use the course's `tinytorch_runtime.timing.measure` (warm-up, repeats, median, BLAS
-# pinned to one thread). The model is small so that the notebook runs in seconds;
+# The timings use the course's `tinytorch_runtime.timing.measure` (warm-up, repeats, median and
+# IQR, BLAS pinned to one thread). The model is small so that the notebook runs in seconds;
 # `python benchmarks/kv_cache.py` measures the milestone's width and depth (dim 128, 4 layers,
 # 4 heads) at 64, 128 and 256 generated tokens.
 #
 # ### 1. Time per token against position
 
 # %% nbgrader={"grade": false, "grade_id": "analysis-per-token", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import time
-
 import matplotlib.pyplot as plt
 from tinytorch_runtime.timing import measure
 
 small = TinyGPT(vocab_size=65, block_size=160, dim=64, num_layers=2, num_heads=4, rng=np.random.default_rng(0)).eval()
 start_ids = np.array([[1, 2, 3, 4]])
 NEW = 150
-
-
-def per_token_times(step_fn, n_new):
-    """Wall time of each of n_new generation steps (one run: a profile, not a benchmark)."""
-    times = []
-    for t in range(n_new):
-        begin = time.perf_counter()
-        step_fn(t)
-        times.append(time.perf_counter() - begin)
-    return np.array(times)
-
-
 tokens = generate_cached(small, start_ids, NEW)
-with no_grad():
-    uncached = per_token_times(lambda t: small(tokens[:, :4 + t]), NEW)
-    profile_cache = KVCache(2, 1, 4, 4 + NEW, 16)
-    forward_cached(small, tokens[:, :4], profile_cache)
-    cached = per_token_times(lambda t: forward_cached(small, tokens[:, 4 + t:5 + t], profile_cache), NEW - 1)
+profile_cache = KVCache(2, 1, 4, 4 + NEW, 16)
 
-positions = np.arange(4, 4 + NEW)
+
+def uncached_step(position):
+    """The logits at `position` without a cache: the whole context goes through the model again."""
+    return lambda: small(tokens[:, :position + 1])
+
+
+def cached_step(position):
+    """The same logits with the cache: rewind it to `position` cached tokens, feed only the new one."""
+    def step():
+        profile_cache.lengths = [position] * len(profile_cache.lengths)
+        forward_cached(small, tokens[:, position:position + 1], profile_cache)
+    return step
+
+
+positions = np.arange(5, 4 + NEW, 12)   # the position of the token fed in; 4 .. position - 1 are context
+with no_grad():
+    forward_cached(small, tokens[:, :4 + NEW - 1], profile_cache)    # fill the cache once
+    uncached = [measure(uncached_step(p), repeats=5, warmup=1) for p in positions]
+    cached = [measure(cached_step(p), repeats=5, warmup=1) for p in positions]
+
+
+def median_and_iqr_ms(timings):
+    """Medians and the (below, above) IQR error bars of a list of Timings, in ms."""
+    medians = np.array([t.median for t in timings]) * 1e3
+    return medians, [medians - np.array([t.q1 for t in timings]) * 1e3, np.array([t.q3 for t in timings]) * 1e3 - medians]
+
+
 fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(10, 3.5))
-ax_t.plot(positions, 1e3 * uncached, ".", ms=3, label="generate (whole context)")
-ax_t.plot(positions[1:], 1e3 * cached, ".", ms=3, label="KV cache (new token only)")
-ax_t.set(xlabel="position of the new token", ylabel="ms per token", title="time per token")
+ax_t.errorbar(positions, *median_and_iqr_ms(uncached), fmt="o", ms=3, capsize=2, label="generate (whole context)")
+ax_t.errorbar(positions, *median_and_iqr_ms(cached), fmt="o", ms=3, capsize=2, label="KV cache (new token only)")
+ax_t.set(xlabel="position of the new token", ylabel="ms per token (median, IQR)", title="time per token")
 ax_t.legend()
 lengths = np.arange(0, 2049, 64)
 for layers, dim, label in ((4, 128, "baby GPT (4 x 128)"), (12, 768, "GPT-2 small (12 x 768)")):
@@ -519,16 +527,17 @@ ax_m.set(xlabel="cached positions T", ylabel="MiB (batch 1, float32)", title="ca
 ax_m.legend()
 plt.tight_layout()
 plt.show()
-print(f"without cache: {1e3 * np.median(uncached[:10]):.2f} ms/token at positions 4-13, "
-      f"{1e3 * np.median(uncached[-10:]):.2f} ms at {positions[-10]}-{positions[-1]}")
-print(f"with cache:    {1e3 * np.median(cached[:10]):.2f} ms/token at positions 5-14, "
-      f"{1e3 * np.median(cached[-10:]):.2f} ms at {positions[-10]}-{positions[-1]}")
+print(f"without cache: {uncached[0]} per token at position {positions[0]}, {uncached[-1]} at {positions[-1]}")
+print(f"with cache:    {cached[0]} per token at position {positions[0]}, {cached[-1]} at {positions[-1]}")
 
 # %% [markdown]
 # Without the cache, the time per token grows with the position: the whole context goes through
 # every layer again. With it, the time per token is almost flat: one position through the
-# projections and the MLP, plus one query against t keys, a small term at these lengths. (Single
-# points jump around on a shared machine; look at the trend.)
+# projections and the MLP, plus one query against t keys, a small term at these lengths. Each
+# point is the median of 5 runs with its IQR. In seven runs on a shared 2-core machine (load 7–9)
+# the uncached step at position 149 took 1.7–3.5 times as long as at position 5 in six runs (one
+# run's medians were swamped by other programs), while the cached step stayed within noise
+# (0.55–1.6 times). Under such load single medians still jump: look at the trend.
 #
 # ### 2. The speed-up of a whole generation
 
@@ -544,9 +553,9 @@ print(f"cache of this run: {KVCache(2, 1, 4, 4 + 128, 16).nbytes:,d} bytes "
 
 # %% [markdown]
 # The speed-up grows with the number of tokens: without the cache the total work is
-# Σ_t O(t) ≈ O(n²) position-passes, with it O(n). In the reference run (a heavily shared 2-core
-# machine) this small model was about 1.1x faster at 32 tokens and 2.5–4x faster at 128. That is far
-# below the FLOP ratio: a cached step runs about 30 small Tensor operations per layer on one position,
+# Σ_t O(t) ≈ O(n²) position-passes, with it O(n). In seven runs on a shared 2-core machine
+# (load 7–9) this small model was 0.7–1.4x as fast with the cache at 32 tokens (median 1.2x) and
+# 1.7–2.6x at 128 (plus one outlier run at 10x). That is far below the FLOP ratio: a cached step runs about 30 small Tensor operations per layer on one position,
 # and each costs microseconds of Python and autograd bookkeeping whatever its size, so at small
 # widths the cached step is overhead, not arithmetic. The wider the model and the longer the text,
 # the more the uncached passes cost in arithmetic, and the larger the ratio:
@@ -622,7 +631,7 @@ print("✅ Integration: the KV cache changes the speed, not the text")
 # ### BEGIN SOLUTION
 # *Model answer (for graders).* (a) Without the cache the time per token grows about linearly with
 # the position (whole context re-run; at these sizes the t·d² matmuls dominate the t²·d attention);
-# with the cache it is nearly flat. Reference run: about 1.1x at 32 tokens, 2.5–4x at 128 (about 5x
+# with the cache it is nearly flat. Reference runs: 0.7–1.4x at 32 tokens, 1.7–2.6x at 128 (about 5x
 # at 256 with dim 128 in the benchmark; students quote theirs; the ratio must grow with the length). (b) Without cache, step t: ≈ 12·L·d²·t
 # multiply-adds for projections and MLP plus 2·L·t²·d for attention (scores and weighted sum); with
 # the cache: 12·L·d² + 2·L·t·d. The FLOP ratio is about t (hundreds), but a cached step on one
