@@ -6,7 +6,7 @@ import hashlib
 import nbformat
 import pytest
 
-from tito import authoring, validate
+from tito import authoring, testlint, validate
 from tito.course_dir import CourseDir
 
 from conftest import REPO, copy_course, tito
@@ -58,6 +58,38 @@ def test_a_good_notebook_has_no_problems():
 def test_each_rule_catches_its_problem(change, expected):
     problems = problems_of(GOOD.replace(*change))
     assert any(expected in p for p in problems), problems
+
+
+OPENING = "# # A module\n#\n# **Expected time:** 2–3 hours. **Difficulty:** ★★★☆☆ (short code;\n# the care goes into edge cases).\n"
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("# # A module\n", ["does not state '**Expected time:** A–B hours.'", "does not state '**Difficulty:** ★★★☆☆'"]),
+    (OPENING.replace("★★★☆☆", "★★★☆"), ["difficulty ★★★☆ is not on the course's scale"]),
+    (OPENING.replace("★★★☆☆", "★★★☆☆☆"), ["difficulty ★★★☆☆☆ is not on the course's scale"]),
+    (OPENING.replace("★★★☆☆", "☆★★★☆"), ["difficulty ☆★★★☆ is not on the course's scale"]),
+    (OPENING.replace("2–3 hours", "about 3 hours"), ["does not state '**Expected time:** A–B hours.'"]),
+    (OPENING.replace("**Expected time:** 2–3 hours. **Difficulty:** ★★★☆☆", "*Expected time: 2–3 hours. Difficulty: ★★★☆☆*"),
+     ["does not state '**Expected time:**", "does not state '**Difficulty:**"]),
+])
+def test_the_opening_states_expected_time_and_five_star_difficulty(opening, expected):
+    assert testlint.opening_problems(authoring.notebook_from_text(GOOD.replace("# # A module\n", OPENING))) == []
+    problems = testlint.opening_problems(authoring.notebook_from_text(GOOD.replace("# # A module\n", opening)))
+    assert len(problems) == len(expected) and all(e in p for e, p in zip(expected, problems)), problems
+
+
+def test_check_fails_on_a_module_without_the_opening_line(tmp_path):
+    root = copy_course(tmp_path / "course")
+    py = root / "source" / "11_embeddings" / "11_embeddings.py"
+    text = py.read_text()
+    line = next(line for line in text.splitlines(keepends=True) if "**Expected time:**" in line)
+    py.write_text(text.replace(line, "# ", 1))
+    authoring.sync_to_notebook(py, py.with_suffix(".ipynb"))    # no drift: the opening is the only problem
+    proc = tito("check", "11_embeddings", cwd=root, check=False)
+    assert proc.returncode == 1, proc.stdout
+    assert "11_embeddings: the opening does not state '**Expected time:** A–B hours.'" in proc.stdout
+    assert "11_embeddings: the opening does not state '**Difficulty:** ★★★☆☆'" in proc.stdout
+    assert "check: 2 problem(s)" in proc.stdout
 
 
 def test_outputs_and_kernelspec_are_checked():

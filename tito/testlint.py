@@ -1,4 +1,4 @@
-"""The mechanical rules of judged tests and graded answers (docs/grading.md, docs/authoring.md)."""
+"""The mechanical rules of judged tests, graded answers and module openings (docs/grading.md, docs/authoring.md)."""
 from __future__ import annotations
 
 import ast
@@ -8,6 +8,8 @@ from .judge import AuthoringError, graded_test_cells, hidden_lines, rewrite_cell
 from .validate import BEGIN_SOLUTION, END_SOLUTION
 
 POINT_SPLIT = re.compile(r"\b\d+(\.\d+)?\s*(points?|pts?)\b|\(\s*\d+(\.\d+)?\s*\)|\b\d+\s*/\s*\d+\b", re.I)
+EXPECTED_TIME = re.compile(r"\*\*Expected time:\*\*\s+\d+–\d+ hours")
+DIFFICULTY = re.compile(r"\*\*Difficulty:\*\*\s+([★☆]+)")
 
 
 def _meta(cell) -> dict:
@@ -84,8 +86,27 @@ def answer_problems(nb) -> list[str]:
     return problems
 
 
+def opening_problems(nb) -> list[str]:
+    """The markdown cells before the first code cell state the expected time and a 5-star difficulty."""
+    opening = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            break
+        opening.append(cell.source)
+    text = "\n".join(opening)
+    problems = []
+    if not EXPECTED_TIME.search(text):
+        problems.append("the opening does not state '**Expected time:** A–B hours.' (docs/authoring.md)")
+    stars = DIFFICULTY.search(text)
+    if not stars:
+        problems.append("the opening does not state '**Difficulty:** ★★★☆☆' (docs/authoring.md)")
+    elif not re.fullmatch(r"★+☆*", stars[1]) or len(stars[1]) != 5:
+        problems.append(f"difficulty {stars[1]} is not on the course's scale: five stars, the filled ones first")
+    return problems
+
+
 def problems(nb, module_id: str) -> list[str]:
-    found = answer_problems(nb) + test_cell_problems(nb)
+    found = opening_problems(nb) + answer_problems(nb) + test_cell_problems(nb)
     if not uses_judged_tests(nb):
         found.append("no locked `test-tools` cell importing the checks (docs/authoring.md)")
     return [f"{module_id}: {p}" for p in found]
