@@ -17,7 +17,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tinytorch_runtime import judging
-from tinytorch_runtime.checks import CheckFailed, expect, expect_close, expect_raises
+from tinytorch_runtime.checks import CheckFailed, expect, expect_close, expect_meets, expect_raises
 from tito import cohort, judge
 from tito.course_dir import CourseDir
 
@@ -252,3 +252,144 @@ def test_flags_reach_the_outcome_line_and_the_exports(tampered, tmp_path):
     by_student = {r["student_id"]: r for r in rows}
     for student, (_, _, attack) in students.items():
         assert bool(by_student[student]["integrity"]) == (attack is not None), by_student[student]
+
+
+# ------------------------------------------------------------------ criteria: expect_meets (20_capstone)
+
+def _meets_namespace():
+    def _criterion_small(data, limit):
+        total = float(np.sum(data))
+        return {"passed": total <= limit, "summary": f"sum {total:g} (limit {limit})"}
+
+    return {"np": np, "expect_meets": expect_meets, "_criterion_small": _criterion_small}
+
+
+def test_in_kernel_expect_meets_shows_the_criterions_figures_but_never_for_hidden_checks(tmp_path):
+    import linecache
+
+    namespace = _meets_namespace()
+    exec("expect_meets(np.ones(3), 'small', 'a small sum', limit=5)", namespace)
+    with pytest.raises(CheckFailed, match=r"measured: sum 3 \(limit 2\)"):
+        exec("expect_meets(np.ones(3), 'small', 'a small sum', limit=2)", namespace)
+    with pytest.raises(CheckFailed, match="could not be evaluated: TypeError"):
+        exec("class Liar:\n    def __eq__(self, o): return True\nexpect_meets(Liar(), 'small', 'x', limit=2)", namespace)
+    with pytest.raises(CheckFailed, match="too large"):
+        exec("expect_meets(np.zeros(300_000), 'small', 'x', limit=2)", namespace)
+    source = "### BEGIN HIDDEN TESTS\nexpect_meets(np.full(3, 41.0), 'small', 'hidden one', limit=2)\n### END HIDDEN TESTS\n"
+    name = str(tmp_path / "cell.py")
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    with pytest.raises(CheckFailed) as info:
+        exec(compile(source, name, "exec"), namespace)
+    assert "hidden check" in str(info.value) and "123" not in str(info.value) and "limit" not in str(info.value)
+
+
+def test_expect_meets_is_rewritten_to_a_report_with_literal_parameters():
+    cell = judge.rewrite_cell("t", "expect_meets(model_data(m), 'capstone_budget', 'w', seed=3, sizes=[4, 2])\n")
+    check = cell.checks[0]
+    assert (check.kind, check.criterion, check.params) == ("meets", "capstone_budget", {"seed": 3, "sizes": [4, 2]})
+    assert "__tt_observe__(0, model_data(m))" in cell.code and "capstone_budget" not in cell.code
+    with pytest.raises(judge.AuthoringError, match="literal"):
+        judge.rewrite_cell("t", "expect_meets(x, name, 'w')\n")
+    with pytest.raises(judge.AuthoringError, match="literal"):
+        judge.rewrite_cell("t", "expect_meets(x, 'c', 'w', seed=s)\n")
+
+
+CAPSTONE = "20_capstone"
+REFERENCE_RECIPE = None  # the source notebook's own solution
+HONEST_OTHER_RECIPE = '''return [("remove half", lambda model: remove_neurons(model, 0.5)),
+        ("fine-tune 3 epochs", lambda model: fit(model, train_x, train_y, epochs=3, lr=2e-3, seed=2)),
+        ("int8", lambda model: quantize_model(model, [train_x[:256]]))]
+'''
+# the judge must run the reference's criterion, never the one in the student's module
+REBINDS_THE_CRITERION = '''globals()["_criterion_capstone_budget"] = lambda *a, **k: {"passed": True, "summary": "forged"}
+return [("int8 weights", lambda model: quantize_model(model, [train_x[:500]]))]
+'''
+
+
+def _capstone_forgeries() -> dict[str, str]:
+    import yaml
+    from conftest import REPO
+
+    entries = yaml.safe_load((REPO / "source" / CAPSTONE / "mistakes.yml").read_text())
+    forgeries = {e["mistake"]: e["replace"] for e in entries if e["mistake"].startswith("forgery:")}
+    assert len(forgeries) >= 4, forgeries
+    return forgeries
+
+
+@pytest.fixture(scope="module")
+def capstone_verdicts(built_course):
+    """test-integration of 20_capstone judged for honest recipes and forgeries (recipe name -> Verdict)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tinytorch_runtime.export import render_module
+    from tito import mistakes
+
+    cd = CourseDir(built_course)
+    module = cd.course.module(CAPSTONE)
+    nb = nbformat.read(cd.source_notebook(CAPSTONE), as_version=4)
+    source = next(c.source for c in judge.graded_test_cells(nb) if c.metadata["nbgrader"]["grade_id"] == "test-integration")
+    cell = judge.rewrite_cell("test-integration", source)
+    env = cd.grading_env(CAPSTONE)
+    reference = (cd.reference_dir / "tinytorch" / "capstone.py").read_text()
+    expected = judge.reference_reports(module.name, reference, [cell], env)["test-integration"]
+    recipes = {"reference": REFERENCE_RECIPE, "honest, unlike the reference": HONEST_OTHER_RECIPE,
+               "rebinds the criterion": REBINDS_THE_CRITERION, **_capstone_forgeries()}
+
+    def verdict(replace):
+        student = nb if replace is None else mistakes.apply_mistake(nb, {"step": "capstone-steps", "replace": replace})
+        reports = judge.run_cells(module.name, render_module(student, module, f"{CAPSTONE}.ipynb").text, [cell], env,
+                                  timeout=120)
+        judge.judge_criteria(module.name, reference, [cell], reports, env, timeout=120)
+        return judge.compare(cell, reports, expected)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(recipes, pool.map(verdict, recipes.values())))
+
+
+def test_honest_capstone_recipes_earn_the_integration_points(capstone_verdicts):
+    for recipe in ("reference", "honest, unlike the reference"):
+        assert capstone_verdicts[recipe].passed, (recipe, capstone_verdicts[recipe].reason)
+
+
+def test_capstone_forgeries_earn_nothing_when_judged(capstone_verdicts):
+    """A layer that lies about its bytes, rebinding model_bytes / accuracy / the criterion in the module,
+    a model that reads the test labels: the reference's criterion re-measures the arrays elsewhere."""
+    forged = {r: v for r, v in capstone_verdicts.items() if r.startswith("forgery:") or r == "rebinds the criterion"}
+    assert len(forged) >= 5
+    for recipe, verdict in forged.items():
+        assert not verdict.passed, recipe
+        assert "measured:" in verdict.reason or "could not be evaluated" in verdict.reason, (recipe, verdict.reason)
+    assert "forged" not in capstone_verdicts["rebinds the criterion"].reason
+
+
+MALFORMED = {
+    "wrong shapes": "[{'type': 'Linear', 'weight': np.zeros((63, 10), np.float32), 'bias': None}]",
+    "wrong dtypes": "[{'type': 'Linear', 'weight': np.zeros((64, 10), np.float64), 'bias': np.zeros(10, np.float32)}]",
+    "unknown layer": "[{'type': 'Oracle'}]",
+    "an object": "[object()]",
+    "not a list": "'a model'",
+    "extra fields": "[{'type': 'ReLU', 'hidden_state': np.ones(3)}]",
+    "huge arrays": "[{'type': 'Linear', 'weight': np.ones((2048, 1024), np.float32), 'bias': None}]",
+}
+
+
+def test_malformed_model_data_fails_its_check_without_crashing_the_judge(built_course):
+    cd = CourseDir(built_course)
+    module = cd.course.module(CAPSTONE)
+    reference = (cd.reference_dir / "tinytorch" / "capstone.py").read_text()
+    cells = [judge.rewrite_cell(f"bad-{i}", f"expect_meets({data}, 'capstone_budget', 'the model', seed=3, "
+                                            f"sizes=[64, 128, 64, 10])\n")
+             for i, data in enumerate(MALFORMED.values())]
+    cells.append(judge.rewrite_cell("bad-hidden", "### BEGIN HIDDEN TESTS\nexpect_meets([{'type': 'Linear', 'weight': "
+                                                  "np.full((64, 10), 7.0, np.float32), 'bias': None}], 'capstone_budget', "
+                                                  "'h', seed=3, sizes=[64, 128, 64, 10])\n### END HIDDEN TESTS\n"))
+    env = cd.grading_env(CAPSTONE)
+    reports = judge.run_cells(module.name, reference, cells, env, timeout=120)
+    judge.judge_criteria(module.name, reference, cells, reports, env, timeout=120)
+    verdicts = {c.grade_id: judge.compare(c, reports, {"observations": [[0, {"p": None}]], "error": None}) for c in cells}
+    for (case, _), cell in zip(MALFORMED.items(), cells):
+        verdict = verdicts[cell.grade_id]
+        assert not verdict.passed and "could not be evaluated" in verdict.reason, (case, verdict.reason)
+    assert "TooLarge" in verdicts["bad-6"].reason, verdicts["bad-6"].reason
+    hidden = verdicts["bad-hidden"].reason
+    assert not verdicts["bad-hidden"].passed and "(hidden check) not met" in hidden and "bytes" not in hidden, hidden

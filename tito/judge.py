@@ -2,6 +2,8 @@
 
   rewrite_cell      a test cell's checks -> reports of the actual values only (expected removed)
   run_cells         python -m tinytorch_runtime.judging in a fresh process (sandboxed for students)
+  judge_criteria    expect_meets observations handed to the reference's criteria (a process
+                    without student code), so properties with many right answers can be judged
   compare           a student's reports against the reference's, with tinytorch_runtime.checks
   Judge             the nbgrader preprocessor: judges a notebook after Execute and rewrites the
                     test cells' outputs so nbgrader's own SaveAutoGrades scores the judged verdict
@@ -27,16 +29,20 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from tinytorch_runtime.checks import BEGIN_HIDDEN, DEFAULT_ATOL, DEFAULT_RTOL, END_HIDDEN, close, same, show, summary
+from tinytorch_runtime.checks import (BEGIN_HIDDEN, DEFAULT_ATOL, DEFAULT_RTOL, END_HIDDEN, close, criterion_message,
+                                      same, show, summary)
 from tinytorch_runtime.export import is_export_cell, render_module
-from tinytorch_runtime.judging import Opaque, Raised, TypeName, WireError, decode
+from tinytorch_runtime.judging import (CRITERION_NAME, MAX_CRITERION_INPUT, Opaque, Raised, TypeName, WireError,
+                                       decode)
 from traitlets import Bool, Integer
 
 from .preprocessors import restored_cells_flags
 
 CHECKS = {"expect": "equal", "expect_close": "close"}
 RAISES = "expect_raises"
+MEETS = "expect_meets"
 MAX_REPORT_BYTES = 64 * 1024**2
+MAX_CRITERION_CALLS = 20  # per notebook: a forged stream of many expect_meets reports gets no more
 
 
 class AuthoringError(Exception):
@@ -48,13 +54,15 @@ class AuthoringError(Exception):
 @dataclass
 class Check:
     index: int
-    kind: str            # equal | close | raises
+    kind: str            # equal | close | raises | meets
     what: str
     hidden: bool
     line: int
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
     exception: str = ""  # for raises: the expected exception's class name
+    criterion: str = ""  # for meets: the name of the module's _criterion_<name>
+    params: dict = field(default_factory=dict)  # for meets: its literal keyword arguments
 
 
 @dataclass
@@ -117,6 +125,8 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call):
         self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == MEETS:
+            return self._meets(node)
         if not (isinstance(node.func, ast.Name) and node.func.id in CHECKS):
             return node
         kind = CHECKS[node.func.id]
@@ -129,6 +139,28 @@ class _Rewriter(ast.NodeTransformer):
                           line=node.lineno, rtol=rtol, atol=atol)
         return ast.copy_location(ast.Call(func=ast.Name("__tt_observe__", ast.Load()),
                                           args=[ast.Constant(index), actual], keywords=[]), node)
+
+    def _meets(self, node: ast.Call):
+        """expect_meets(observed, "criterion", what, **literal params) -> a report of observed."""
+        observed, name = _argument(node, 0, "observed"), _argument(node, 1, "criterion")
+        if observed is None or not (isinstance(name, ast.Constant) and isinstance(name.value, str)
+                                    and CRITERION_NAME.fullmatch(name.value)):
+            raise AuthoringError(f"line {node.lineno}: expect_meets needs the observed value and the criterion's "
+                                 f"name as a literal string (lower-case letters, digits, _)")
+        params = {}
+        for keyword in node.keywords:
+            if keyword.arg in ("observed", "criterion", "what"):
+                continue
+            try:
+                params[keyword.arg] = ast.literal_eval(keyword.value)
+                json.dumps(params[keyword.arg])
+            except (ValueError, TypeError):
+                raise AuthoringError(f"line {node.lineno}: expect_meets parameter {keyword.arg} must be a literal "
+                                     f"(numbers, strings, lists: the judge reads it from the cell)") from None
+        index = self._add(kind="meets", what=_what(_argument(node, 2, "what")), hidden=node.lineno in self.hidden,
+                          line=node.lineno, criterion=name.value, params=params)
+        return ast.copy_location(ast.Call(func=ast.Name("__tt_observe__", ast.Load()),
+                                          args=[ast.Constant(index), observed], keywords=[]), node)
 
     def visit_With(self, node: ast.With):
         self.generic_visit(node)
@@ -218,6 +250,7 @@ class Reports:
     import_error: dict | None = None
     module_errors: list = field(default_factory=list)  # export cells that failed (the rest still ran)
     problem: str = ""  # the process itself failed (timeout, unreadable stream)
+    criteria: dict[tuple[str, int], Verdict] = field(default_factory=dict)  # (grade_id, position) -> judge_criteria's
 
 
 def _read_capped(stream, cap: int, into: list) -> None:
@@ -237,10 +270,26 @@ def run_cells(module_name: str, module_source: str, cells: list[JudgedCell], env
               policy=None, timeout: float = 300, cell_seconds: int = 60) -> Reports:
     """Run the rewritten cells against a module in a fresh process; sandboxed when `policy` is given
     (a tito.sandbox.Policy whose workdir is a fresh, empty folder)."""
+    job = {"module": module_name, "source": module_source, "cell_seconds": cell_seconds,
+           "cells": [[c.grade_id, c.code] for c in cells]}
+    lines, problem = _run_job(job, env, policy, timeout)
+    reports = Reports(problem=problem)
+    for line in lines:
+        if "module_errors" in line and not reports.module_errors and isinstance(line["module_errors"], list):
+            reports.module_errors = [e for e in line["module_errors"] if isinstance(e, dict)][:20]
+        elif "import_error" in line and reports.import_error is None:
+            reports.import_error = line["import_error"] if isinstance(line["import_error"], dict) else {}
+        elif isinstance(line.get("cell"), str) and line["cell"] not in reports.cells:
+            reports.cells[line["cell"]] = line
+    return reports
+
+
+def _run_job(job: dict, env: dict[str, str], policy, timeout: float) -> tuple[list[dict], str]:
+    """python -m tinytorch_runtime.judging on one job: the JSON objects it reported (size-capped),
+    and what went wrong with the process itself ("" when nothing)."""
     from . import sandbox
 
-    job = json.dumps({"module": module_name, "source": module_source, "cell_seconds": cell_seconds,
-                      "cells": [[c.grade_id, c.code] for c in cells]})
+    job = json.dumps(job)
     argv = [f"{sys.prefix}/bin/python", "-m", "tinytorch_runtime.judging"]
     if policy is not None:
         argv = sandbox.sandboxed_command(policy, argv)
@@ -253,7 +302,7 @@ def run_cells(module_name: str, module_source: str, cells: list[JudgedCell], env
     chunks: list = []
     reader = threading.Thread(target=_read_capped, args=(proc.stdout, MAX_REPORT_BYTES, chunks), daemon=True)
     reader.start()
-    reports = Reports()
+    problem = ""
     try:
         proc.stdin.write(job.encode())
         proc.stdin.close()
@@ -261,23 +310,17 @@ def run_cells(module_name: str, module_source: str, cells: list[JudgedCell], env
         pass
     reader.join(timeout)
     if reader.is_alive() or (chunks and chunks[-1] is None):
-        reports.problem = "ran past the judge's time limit" if reader.is_alive() else "reported too much data"
+        problem = "ran past the judge's time limit" if reader.is_alive() else "reported too much data"
     _kill_group(proc)
-    data = b"".join(c for c in chunks if c is not None)
-    for raw in data.splitlines():
+    lines = []
+    for raw in b"".join(c for c in chunks if c is not None).splitlines():
         try:
             line = json.loads(raw)
         except ValueError:
             continue
-        if not isinstance(line, dict):
-            continue
-        if "module_errors" in line and not reports.module_errors and isinstance(line["module_errors"], list):
-            reports.module_errors = [e for e in line["module_errors"] if isinstance(e, dict)][:20]
-        elif "import_error" in line and reports.import_error is None:
-            reports.import_error = line["import_error"] if isinstance(line["import_error"], dict) else {}
-        elif isinstance(line.get("cell"), str) and line["cell"] not in reports.cells:
-            reports.cells[line["cell"]] = line
-    return reports
+        if isinstance(line, dict):
+            lines.append(line)
+    return lines, problem
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -324,6 +367,69 @@ def _module_hint(student: Reports) -> str:
             f"{str(first.get('type', 'Error'))[:60]})")
 
 
+def pristine_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a process that must run no student code: no student store."""
+    return {k: v for k, v in env.items() if k != "TINYTORCH_STORE"}
+
+
+def _criterion_calls(cells: list[JudgedCell], reports: Reports) -> tuple[dict, dict]:
+    """The expect_meets observations of `reports`: {(grade_id, position): (check, call of a criteria
+    job)}, and the verdicts of those that cannot be handed over (too large)."""
+    pending, verdicts = {}, {}
+    for cell in cells:
+        record = reports.cells.get(cell.grade_id)
+        observations = record.get("observations") if isinstance(record, dict) else None
+        for position, item in enumerate(observations if isinstance(observations, list) else []):
+            try:
+                index, encoded = item[0], item[1]
+                check = cell.checks.get(index) if type(index) is int else None
+                if check is None or check.kind != "meets":
+                    continue
+                decode(encoded)
+                size = len(json.dumps(encoded))
+            except (WireError, TypeError, IndexError, KeyError, ValueError, RecursionError):
+                continue  # compare() reports the unreadable observation
+            if size > MAX_CRITERION_INPUT or len(pending) >= MAX_CRITERION_CALLS:
+                why = (f"TooLarge: {size:,} characters encoded, at most {MAX_CRITERION_INPUT:,}" if size > MAX_CRITERION_INPUT
+                       else f"NotEvaluated: more than {MAX_CRITERION_CALLS} expect_meets reports")
+                verdicts[(cell.grade_id, position)] = Verdict(False, criterion_message(check.what, check.hidden, error=why))
+            else:
+                key = f"{cell.grade_id} {position}"
+                pending[(cell.grade_id, position)] = (check, [key, check.criterion, check.params, encoded])
+    return pending, verdicts
+
+
+def judge_criteria(module_name: str, reference_source: str, cells: list[JudgedCell], reports: Reports,
+                   env: dict[str, str], timeout: float = 300, cell_seconds: int = 60) -> None:
+    """Decide every expect_meets observation of `reports` with the reference's criterion, in a fresh
+    process that runs the reference and no student code; the verdicts go to `reports.criteria`."""
+    pending, verdicts = _criterion_calls(cells, reports)
+    results, problem = {}, ""
+    if pending:
+        job = {"kind": "criteria", "module": module_name, "source": reference_source, "cell_seconds": cell_seconds,
+               "calls": [call for _, call in pending.values()]}
+        lines, problem = _run_job(job, pristine_env(env), None, timeout)
+        results = {line["call"]: line for line in lines if isinstance(line.get("call"), str)}
+    for place, (check, call) in pending.items():
+        line = results.get(call[0])
+        if line is None:
+            error = f"NotEvaluated: {problem or 'the criterion reported nothing'}"
+        elif isinstance(line.get("error"), dict):
+            error = f"{line['error'].get('type', 'Error')}: {line['error'].get('message', '')}"
+        else:
+            try:
+                result = decode(line["result"])
+            except (WireError, TypeError, KeyError, ValueError, RecursionError):
+                result = None
+            if isinstance(result, dict):
+                verdicts[place] = Verdict(True) if result.get("passed") is True else Verdict(
+                    False, criterion_message(check.what, check.hidden, result))
+                continue
+            error = "Unreadable: the criterion's result"
+        verdicts[place] = Verdict(False, criterion_message(check.what, check.hidden, error=error))
+    reports.criteria.update(verdicts)
+
+
 def _matches(check: Check, mine, theirs) -> bool:
     if check.kind == "raises":
         return isinstance(mine, Raised) and mine.names is not None and check.exception in mine.names
@@ -363,6 +469,11 @@ def compare(cell: JudgedCell, student: Reports, reference: dict) -> Verdict:
             return Verdict(False, f"{check.what}\n    unreadable report")
         if index != ref[0]:
             return Verdict(False, f"{check.what}\n    the checks ran in a different order")
+        if check.kind == "meets":
+            verdict = student.criteria.get((cell.grade_id, position))
+            if verdict is None or not verdict.passed:
+                return verdict or Verdict(False, f"{check.what}\n    not evaluated by its criterion")
+            continue
         if not _matches(check, mine, decode(ref[1])):
             return Verdict(False, _describe(check, mine))
     if isinstance(record.get("error"), dict):
@@ -450,6 +561,10 @@ def reference_reports(module_name: str, reference_source: str, cells: list[Judge
         if broken or missing:
             raise AuthoringError(f"test cells fail against the reference when judged (they may use names "
                                  f"from non-export cells): {broken or missing}")
+        judge_criteria(module_name, reference_source, cells, reports, env, timeout)
+        unmet = [f"{g} check {p}: {v.reason}" for (g, p), v in reports.criteria.items() if not v.passed]
+        if unmet:
+            raise AuthoringError(f"the reference does not meet its own criteria: {'; '.join(unmet)}")
         _REFERENCE_CACHE[key] = reports.cells
     return _REFERENCE_CACHE[key]
 
@@ -462,6 +577,7 @@ def judge_notebook(nb, module, reference_source: str, env: dict[str, str], polic
     expected = reference_reports(module.name, reference_source, cells, env, timeout)
     source = render_module(nb, module, f"{module.id}.ipynb").text
     student = run_cells(module.name, source, cells, env, policy=policy, timeout=timeout, cell_seconds=cell_seconds)
+    judge_criteria(module.name, reference_source, cells, student, env, timeout, cell_seconds)
     verdicts = {c.grade_id: compare(c, student, expected[c.grade_id]) for c in cells}
     in_kernel = {c.metadata["nbgrader"]["grade_id"]: not any(o.get("output_type") == "error" for o in c.get("outputs", []))
                  for c in tests}
@@ -587,5 +703,5 @@ class RecordIntegrity(NbGraderPreprocessor):
         return nb, resources
 
 
-__all__ = ["Judge", "RecordIntegrity", "rewrite_cell", "run_cells", "compare", "judge_notebook",
+__all__ = ["Judge", "RecordIntegrity", "rewrite_cell", "run_cells", "judge_criteria", "compare", "judge_notebook",
            "tamper_signs", "AuthoringError", "is_export_cell"]

@@ -18,7 +18,7 @@ import yaml
 from tinytorch_runtime.export import render_module
 
 from .course_dir import CourseDir
-from .judge import compare, graded_test_cells, reference_reports, rewrite_cell, run_cells
+from .judge import compare, graded_test_cells, judge_criteria, reference_reports, rewrite_cell, run_cells
 from .validate import BEGIN_SOLUTION, END_SOLUTION
 
 KINDS = ("visible", "hidden")
@@ -113,14 +113,19 @@ def check_module(cd: CourseDir, module_id: str, jobs: int = 2) -> tuple[list[Res
     expected_visible = reference_reports(module.name, reference, visible, env)
     expected_full = reference_reports(module.name, reference, full, env)
 
+    def judged_run(source, cells):
+        reports = run_cells(module.name, source, cells, env, timeout=120)
+        judge_criteria(module.name, reference, cells, reports, env, timeout=120)
+        return reports
+
     def judge(entry) -> Result:
         source = render_module(apply_mistake(nb, entry), module, f"{module_id}.ipynb").text
         result = Result(module_id, entry["step"], entry["mistake"], entry["caught_by"], "not caught")
-        message = _first_failure(visible, run_cells(module.name, source, visible, env, timeout=120), expected_visible)
+        message = _first_failure(visible, judged_run(source, visible), expected_visible)
         if message:
             result.found, result.message = "visible", message
             return result
-        message = _first_failure(full, run_cells(module.name, source, full, env, timeout=120), expected_full)
+        message = _first_failure(full, judged_run(source, full), expected_full)
         if message:
             result.found, result.message = "hidden", message
         return result

@@ -3,6 +3,7 @@
     expect(actual, expected, what)                       equal (arrays: same shape and values)
     expect_close(actual, expected, what, rtol=, atol=)   numerically close, same shape
     with expect_raises(ValueError, what): ...            the block must raise that exception
+    expect_meets(observed, "criterion", what, **params)  the module's _criterion_<criterion> accepts it
 
 In the student's notebook these compare right away and fail with a message that shows what
 the student's code returned next to what was expected (for hidden checks: only a summary of
@@ -10,6 +11,11 @@ what the code returned, never the expected value). When grading, the judge rewri
 check so the student's process only *reports* `actual` as plain data; the expected side is
 computed by running the same cell against the reference in another process, and compared
 there with `same` / `close` below.
+
+`expect_meets` is for properties with many right answers (a model within a byte budget and an
+accuracy threshold): `observed` crosses as plain data, and a criterion function of the module
+(`_criterion_<name>(data, **params)`, in a locked export cell) decides. When grading, the judge
+evaluates the *reference's* criterion on the decoded data in a process without student code.
 """
 from __future__ import annotations
 
@@ -164,6 +170,41 @@ def expect_close(actual, expected, what: str, rtol: float = DEFAULT_RTOL, atol: 
         _fail(what, actual, expected, hidden, extra)
 
 
+def criterion_message(what: str, hidden: bool, result: dict | None = None, error: str = "") -> str:
+    """Why an expect_meets check failed: the criterion's figures (never for a hidden check), or why
+    the data could not be evaluated."""
+    if error:
+        if hidden:
+            return f"{what}\n    (hidden check) what your code returned could not be evaluated ({error.split(':')[0]})"
+        return f"{what}\n    what your code returned could not be evaluated: {' '.join(error.split())[:400]}"
+    if hidden:
+        return f"{what}\n    (hidden check) not met"
+    result = result or {}
+    measured = result.get("summary")
+    if not isinstance(measured, str):
+        measured = show({k: v for k, v in result.items() if k != "passed"}, 600)
+    return f"{what}\n    measured: {measured[:600]}"
+
+
+def expect_meets(observed, criterion: str, what: str, **params) -> None:
+    """Fail unless the module's `_criterion_<criterion>(data, **params)` says `observed` meets it.
+
+    `observed` is first reduced to plain data, as when judged (objects become opaque); `params`
+    are literals (numbers, strings, lists). On success a visible check prints the figures."""
+    from .judging import criterion_function, criterion_input, evaluate_criterion
+
+    hidden = _caller_is_hidden()
+    function = criterion_function(sys._getframe(1).f_globals, criterion)
+    try:
+        result = evaluate_criterion(function, criterion_input(observed), params)
+    except Exception as exc:  # noqa: BLE001 (too large, or the criterion refuses malformed data by raising)
+        raise CheckFailed(criterion_message(what, hidden, error=f"{type(exc).__name__}: {exc}")) from None
+    if not result["passed"]:
+        raise CheckFailed(criterion_message(what, hidden, result))
+    if not hidden and isinstance(result.get("summary"), str):
+        print(f"  {what}: {result['summary']}")
+
+
 class expect_raises:
     """`with expect_raises(ValueError, "what"):` fails unless the block raises that exception."""
 
@@ -184,4 +225,4 @@ class expect_raises:
         return True
 
 
-__all__ = ["expect", "expect_close", "expect_raises", "same", "close", "show", "CheckFailed"]
+__all__ = ["expect", "expect_close", "expect_raises", "expect_meets", "same", "close", "show", "CheckFailed"]

@@ -8,6 +8,11 @@ The module source is loaded as `tinytorch.<name>`; each cell runs in a copy of i
 judge put where the checks were. Nothing here decides pass or fail, and no expected value is
 ever in this process: it only reports what the code computed, as plain data.
 
+The second job kind evaluates criteria (`expect_meets`) in a process that runs the *reference*
+and no student code: {"kind": "criteria", "module", "source": "<reference source>",
+"calls": [[key, criterion, params, encoded value], ...]} -> one line per call with what
+`_criterion_<criterion>(decoded value, **params)` returned, as plain data.
+
 `encode`/`decode` are the wire format; the judge decodes with `decode`, which accepts only
 plain data and numeric arrays.
 """
@@ -27,6 +32,8 @@ ARRAY_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "u
                           "uint64", "float16", "float32", "float64", "complex64", "complex128"})
 MAX_DEPTH = 20
 MAX_ITEMS = 10_000
+MAX_CRITERION_INPUT = 1024**2  # characters of the encoded value a criterion is given
+CRITERION_NAME = re.compile(r"[a-z][a-z0-9_]{0,60}")
 
 
 class TypeName(str):
@@ -154,6 +161,57 @@ def decode(obj, depth: int = 0):
     raise WireError("unknown value kind")
 
 
+# ------------------------------------------------------------------ criteria (expect_meets)
+
+class CriterionInputError(ValueError):
+    """The observed value cannot be handed to a criterion (too large)."""
+
+
+def criterion_input(value):
+    """`value` as a criterion receives it: encoded and decoded as when judged, size-capped."""
+    encoded = encode(value)
+    size = len(json.dumps(encoded))
+    if size > MAX_CRITERION_INPUT:
+        raise CriterionInputError(f"the data is too large to evaluate: {size:,} characters encoded, "
+                                  f"at most {MAX_CRITERION_INPUT:,}")
+    return decode(encoded)
+
+
+def criterion_function(namespace: dict, name: str):
+    function = namespace.get(f"_criterion_{name}") if CRITERION_NAME.fullmatch(str(name)) else None
+    if not callable(function):
+        raise LookupError(f"no criterion {name!r}: the module defines no function _criterion_{name}")
+    return function
+
+
+def evaluate_criterion(function, data, params: dict) -> dict:
+    """What the criterion says of `data`: a dict with a bool "passed" (and "summary", figures)."""
+    result = function(data, **params)
+    if not isinstance(result, dict) or not isinstance(result.get("passed"), bool):
+        raise TypeError(f"a criterion must return a dict with a bool 'passed', got {type(result).__name__}")
+    return result
+
+
+def run_criteria(job: dict, out) -> None:
+    cell_seconds = int(job.get("cell_seconds", 60))
+    module, errors = _load_module(job["module"], job["source"])
+    if errors:
+        out.write(json.dumps({"module_errors": errors[:20]}) + "\n")
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for key, name, params, encoded in job["calls"]:
+        result, error = None, None
+        signal.alarm(cell_seconds)
+        try:
+            function = criterion_function(vars(module), name)
+            result = encode(evaluate_criterion(function, decode(encoded), dict(params)))
+        except BaseException as exc:  # noqa: BLE001 (malformed data must fail the check, not the judge)
+            error = _error(exc)
+        finally:
+            signal.alarm(0)
+        out.write(json.dumps({"call": key, "result": result, "error": error}) + "\n")
+        out.flush()
+
+
 # ------------------------------------------------------------------ the runner
 
 class _Recorder:
@@ -233,6 +291,9 @@ def _error(exc: BaseException) -> dict:
 
 
 def run(job: dict, out) -> None:
+    if job.get("kind") == "criteria":
+        run_criteria(job, out)
+        return
     cell_seconds = int(job.get("cell_seconds", 60))
     try:
         module, errors = _load_module(job["module"], job["source"])
