@@ -25,7 +25,7 @@ Settings (environment):
   TINYTORCH_HUB_EXTRA_CONFIG  a Python config file loaded last (OAuth client ids and the like)
   TINYTORCH_CULL_TIMEOUT    seconds of inactivity before a server is stopped (default 3600)
   TINYTORCH_HUB_FORKSERVER  1 (default): students' servers are forked from a warm process that has
-                            imported their Jupyter stack once (tito/forkserver.py), ~10x cheaper
+                            imported their Jupyter stack once (tito/hub/forkserver.py), ~10x cheaper
                             starts when a class logs in at once; 0: a fresh process per server
   TINYTORCH_MEM_LIMIT / TINYTORCH_CPU_LIMIT   per-student limits (docker mode; default 2G / 1.0)
 """
@@ -142,7 +142,7 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120  # a class arriving at once on a small machine (benchmarks/hub_load.py)
 
 if MODE == "local":
-    from tito.spawners import ForkServerSpawner, PromptLocalProcessSpawner
+    from tito.hub.spawners import ForkServerSpawner, PromptLocalProcessSpawner
 
     bin_dir = ROOT / "student-env" / "bin"
     c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
@@ -188,7 +188,7 @@ else:
 # extension, docker/singleuser). Instructors: formgrader, where their work starts; their own server's
 # Launcher has Formgrader and Cohort report entries (the addresses reach instructors' servers only).
 FORMGRADER_URL = f"/services/{COURSE}/formgrader"
-REPORT_URL = f"/services/{COURSE}/report"  # tito/report_server.py in the formgrader service
+REPORT_URL = f"/services/{COURSE}/report"  # tito/reporting/report_server.py in the formgrader service
 
 
 def is_instructor(user) -> bool:
@@ -218,8 +218,8 @@ c.JupyterHub.services = [
         "name": COURSE,
         "display": True,
         "url": f"http://127.0.0.1:{SERVICE_PORT}",
-        # The grader's environment also enables tito.report_server: the cohort report at
-        # /services/tinytorch/report (tito/report_server.json; tito hub setup, docker/hub/Dockerfile).
+        # The grader's environment also enables tito.reporting.report_server: the cohort report at
+        # /services/tinytorch/report (tito/reporting/report_server.json; tito hub setup, docker/hub/Dockerfile).
         "command": [str(grader_python_bin / "jupyterhub-singleuser"), "--ServerApp.terminals_enabled=True"],
         "user": GRADER,
         "cwd": str(grader_home / "course"),
@@ -229,7 +229,7 @@ c.JupyterHub.services = [
             "HOME": str(grader_home),
             "PATH": f"{grader_python_bin}:/usr/bin:/bin",
             "TINYTORCH_EXCHANGE": student_env["TINYTORCH_EXCHANGE"],
-            # formgrader's autograde button runs student code in the grading sandbox (tito.sandbox),
+            # formgrader's autograde button runs student code in the grading sandbox (tito.grading.sandbox),
             # whose kernel talks over IPC sockets in this folder (nbgrader_config.py)
             "TINYTORCH_FORMGRADER_SANDBOX": str(grader_home / ".tito-sandbox"),
         },

@@ -20,7 +20,7 @@ c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", "/srv/nbgrader/exchange")
 # (students see their courses through the hub groups nbgrader-<course_id>).
 c.Exchange.path_includes_course = True
 # Collect without following links, taking only the module's files (nbgrader's copytree follows them).
-c.ExchangeFactory.collect = "tito.exchange.SafeCollect"
+c.ExchangeFactory.collect = "tito.grading.exchange.SafeCollect"
 
 # Release: stubs students see in place of solutions.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -48,26 +48,26 @@ c.LimitOutput.max_traceback = 30
 # TINYTORCH_JUDGE=0 switches the judge off: only for benchmarks/autograde_speed.py's comparison.
 c.Judge.enabled = os.environ.get("TINYTORCH_JUDGE", "1") != "0"
 # nbgrader's sanitize steps; its OverwriteCells knows what the release handed out, so an untouched
-# test cell with hidden tests is not reported as changed (tito.preprocessors.OverwriteCells).
+# test cell with hidden tests is not reported as changed (tito.grading.preprocessors.OverwriteCells).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "tito.preprocessors.OverwriteCells",
+    "tito.grading.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "tito.preprocessors.SandboxPolicy",
-    "tito.preprocessors.Execute",  # nbgrader's, plus SIGKILL when an interrupted cell does not stop
-    "tito.preprocessors.ReclaimWorkdir",  # before the grader writes where the student's code could
+    "tito.grading.preprocessors.SandboxPolicy",
+    "tito.grading.preprocessors.Execute",  # nbgrader's, plus SIGKILL when an interrupted cell does not stop
+    "tito.grading.preprocessors.ReclaimWorkdir",  # before the grader writes where the student's code could
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "tito.preprocessors.CapOutput",
-    "tito.preprocessors.GuardPartialCredit",
-    "tito.judge.Judge",  # decides the test cells outside the kernel (docs/grading.md)
+    "tito.grading.preprocessors.CapOutput",
+    "tito.grading.preprocessors.GuardPartialCredit",
+    "tito.grading.judge.Judge",  # decides the test cells outside the kernel (docs/grading.md)
     "nbgrader.preprocessors.SaveAutoGrades",
-    "tito.judge.RecordIntegrity",
+    "tito.grading.judge.RecordIntegrity",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
@@ -76,20 +76,20 @@ c.Autograde.autograde_preprocessors = [
 # (a traceback quotes the failing hidden assert).
 # GetGrades: nbgrader's, plus which answers still wait for a person (the page says "awaiting grading").
 c.GenerateFeedback.preprocessors = [
-    "tito.feedback.GetGrades",
-    "tito.feedback.HideHiddenTests",
+    "tito.grading.feedback.GetGrades",
+    "tito.grading.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
-# The feedback page: nbgrader's template, extended (tito/templates/tinytorch_feedback). Set for
+# The feedback page: nbgrader's template, extended (tito/grading/templates/tinytorch_feedback). Set for
 # GenerateFeedback's exporter only (formgrader's own pages use HTMLExporter with other templates, and
 # its Generate Feedback button sets HTMLExporter.template_name itself); nbgrader's template folder is
 # listed because nbgrader adds it only when none is configured.
 import nbgrader  # noqa: E402
-import tito.feedback  # noqa: E402
+import tito.grading.feedback  # noqa: E402
 
 c.GenerateFeedback.HTMLExporter.template_name = "tinytorch_feedback"
 c.GenerateFeedback.HTMLExporter.template_file = "feedback.html.j2"
 c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
     os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
-    str(tito.feedback.TEMPLATES),
+    str(tito.grading.feedback.TEMPLATES),
 ]

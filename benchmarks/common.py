@@ -14,7 +14,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tito import cohort  # noqa: E402
+from tito import simulated_cohort  # noqa: E402
 from tito.course_dir import CourseDir  # noqa: E402
 
 TITO = [sys.executable, "-m", "tito"]
@@ -38,10 +38,10 @@ def scratch_course() -> tuple[Path, CourseDir]:
 def write_correct(cd: CourseDir, module_id: str, n: int, prefix: str = "s") -> list[str]:
     source = nbformat.read(cd.source_notebook(module_id), as_version=4)
     release = nbformat.read(cd.release_notebook(module_id), as_version=4)
-    nb = cohort.make_notebook(source, release, cohort.Profile("correct"))
+    nb = simulated_cohort.make_notebook(source, release, simulated_cohort.Profile("correct"))
     students = [f"{prefix}{i:03d}" for i in range(n)]
     for s in students:
-        cohort.write_submission(cd.root, s, module_id, nb)
+        simulated_cohort.write_submission(cd.root, s, module_id, nb)
     return students
 
 

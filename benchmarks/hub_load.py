@@ -54,7 +54,7 @@ import websocket  # noqa: E402  (websocket-client, a dependency of jupyter_serve
 from hub_harness import Hub, missing_requirements  # noqa: E402
 
 # Our own grader account, not the tests' (tt-test-grader) nor a live hub's: the harness creates
-# and removes the account named here (tito.hub reads the variable, Hub.cleanup the module's GRADER).
+# and removes the account named here (tito.hub.embedded reads the variable, Hub.cleanup the module's GRADER).
 GRADER = hub_harness.GRADER = os.environ["TINYTORCH_GRADER"] = "tt-load-grader"
 
 CODE = "import tinytorch_runtime, numpy; print(numpy.ones(3).sum())"
@@ -296,7 +296,7 @@ def process_cpu(pid: int) -> tuple[float, float]:
 
 def servers_cpu(hub_pid: int) -> float:
     """CPU seconds of the stopped (reaped) servers and their kernels: reaped by the hub, or by the
-    fork server (tito/forkserver.py) that the hub runs as its child when servers are forked."""
+    fork server (tito/hub/forkserver.py) that the hub runs as its child when servers are forked."""
     total = process_cpu(hub_pid)[1]
     for entry in Path("/proc").glob("[0-9]*"):
         try:
@@ -443,7 +443,7 @@ def main() -> int:
         try:
             hub.cleanup()
         finally:
-            from tito import hub as tito_hub
+            from tito.hub import embedded as tito_hub
 
             for name in [*names, GRADER]:
                 tito_hub.remove_user(name)

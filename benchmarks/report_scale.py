@@ -109,8 +109,8 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-IMPORTS = "import tito.cli, tito.report, tito.report_page, nbgrader.api, sqlalchemy, matplotlib.figure, " \
-          "matplotlib.backends.backend_agg"
+IMPORTS = "import tito.cli, tito.reporting.report, tito.reporting.report_page, nbgrader.api, sqlalchemy, " \
+          "matplotlib.figure, matplotlib.backends.backend_agg"
 
 
 def cpu_of(*cmd: str, cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:

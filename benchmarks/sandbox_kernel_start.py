@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tito import sandbox  # noqa: E402
+from tito.grading import sandbox  # noqa: E402
 
 
 def run_once(kernel: str, workdir: Path, ipc: Path | None) -> float:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from nbgrader.api import Gradebook  # noqa: E402
 
-from tito import cohort  # noqa: E402
+from tito import simulated_cohort  # noqa: E402
 from tito.course_dir import CourseDir  # noqa: E402
 
 
@@ -64,15 +64,16 @@ def main() -> None:
 
     source = nbformat.read(cd.source_notebook(m), as_version=4)
     release = nbformat.read(cd.release_notebook(m), as_version=4)
-    profiles = [cohort.Profile("correct"), cohort.Profile("untouched", solve=False)]
+    profiles = [simulated_cohort.Profile("correct"), simulated_cohort.Profile("untouched", solve=False)]
     if args.steps:
-        profiles += [cohort.Profile(f"stub-{step}", leave_stubs=(step,)) for step in cohort.solution_cells_of(source)]
+        profiles += [simulated_cohort.Profile(f"stub-{step}", leave_stubs=(step,))
+                     for step in simulated_cohort.solution_cells_of(source)]
     for prof in profiles:
-        cohort.write_submission(root, prof.name, m, cohort.make_notebook(source, release, prof))
+        simulated_cohort.write_submission(root, prof.name, m, simulated_cohort.make_notebook(source, release, prof))
     started = time.monotonic()
     print(tito("autograde", m, "-j", "2", "--no-progress", cwd=root).strip())
     print(f"{(time.monotonic() - started) / len(profiles):.1f} s per notebook with 2 workers")
-    points = cohort.test_cells_of(source)
+    points = simulated_cohort.test_cells_of(source)
     print(f"autograded points: {sum(points.values()):g}; tests: {points}")
     for prof in profiles[2:]:
         print(f"{prof.name:40} fails: {failing_tests(root, m, prof.name)}")

@@ -73,19 +73,19 @@ class Hub:
 
     # --- lifecycle ---------------------------------------------------------------------
     def prepare(self, students: list[str], instructors: list[str]) -> None:
-        from tito import hub
         from tito.course_dir import CourseDir
+        from tito.hub import embedded
 
         if self.root.exists():
             for child in self.root.iterdir():
                 if child.name not in KEEP:
                     shutil.rmtree(child) if child.is_dir() else child.unlink()
         for name in students + instructors:
-            hub.remove_user(name)
-        hub.setup(CourseDir(self.course), self.root)
+            embedded.remove_user(name)
+        embedded.setup(CourseDir(self.course), self.root)
         for name in students + instructors:
-            self.passwords[name] = hub.add_user(self.root, name, instructor=name in instructors)
-        hub.release(self.root, "01_tensor")
+            self.passwords[name] = embedded.add_user(self.root, name, instructor=name in instructors)
+        embedded.release(self.root, "01_tensor")
 
     def start(self, **extra_env: str) -> None:
         port = free_port()
@@ -125,11 +125,11 @@ class Hub:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
     def cleanup(self) -> None:
-        from tito import hub
+        from tito.hub import embedded
 
         self.stop()
         for name in [*self.passwords, GRADER]:
-            hub.remove_user(name)
+            embedded.remove_user(name)
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log.read_text().splitlines()[-lines:]) if self.log and self.log.exists() else ""

@@ -6,7 +6,7 @@ import hashlib
 import nbformat
 import pytest
 
-from tito import authoring, testlint, validate
+from tito.authoring import text_form, testlint, validate
 from tito.course_dir import CourseDir
 
 from conftest import REPO, copy_course, tito
@@ -34,7 +34,7 @@ export_module("01_tensor");
 
 
 def problems_of(text: str) -> list[str]:
-    return validate.validate_source(authoring.notebook_from_text(text), "01_tensor")
+    return validate.validate_source(text_form.notebook_from_text(text), "01_tensor")
 
 
 def test_a_good_notebook_has_no_problems():
@@ -73,8 +73,8 @@ OPENING = "# # A module\n#\n# **Expected time:** 2–3 hours. **Difficulty:** �
      ["does not state '**Expected time:**", "does not state '**Difficulty:**"]),
 ])
 def test_the_opening_states_expected_time_and_five_star_difficulty(opening, expected):
-    assert testlint.opening_problems(authoring.notebook_from_text(GOOD.replace("# # A module\n", OPENING))) == []
-    problems = testlint.opening_problems(authoring.notebook_from_text(GOOD.replace("# # A module\n", opening)))
+    assert testlint.opening_problems(text_form.notebook_from_text(GOOD.replace("# # A module\n", OPENING))) == []
+    problems = testlint.opening_problems(text_form.notebook_from_text(GOOD.replace("# # A module\n", opening)))
     assert len(problems) == len(expected) and all(e in p for e, p in zip(expected, problems)), problems
 
 
@@ -84,7 +84,7 @@ def test_check_fails_on_a_module_without_the_opening_line(tmp_path):
     text = py.read_text()
     line = next(line for line in text.splitlines(keepends=True) if "**Expected time:**" in line)
     py.write_text(text.replace(line, "# ", 1))
-    authoring.sync_to_notebook(py, py.with_suffix(".ipynb"))    # no drift: the opening is the only problem
+    text_form.sync_to_notebook(py, py.with_suffix(".ipynb"))    # no drift: the opening is the only problem
     proc = tito("check", "11_embeddings", cwd=root, check=False)
     assert proc.returncode == 1, proc.stdout
     assert "11_embeddings: the opening does not state '**Expected time:** A–B hours.'" in proc.stdout
@@ -93,7 +93,7 @@ def test_check_fails_on_a_module_without_the_opening_line(tmp_path):
 
 
 def test_outputs_and_kernelspec_are_checked():
-    nb = authoring.notebook_from_text(GOOD)
+    nb = text_form.notebook_from_text(GOOD)
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi")]
     nb.metadata.kernelspec.name = "julia"
     problems = validate.validate_source(nb, "01_tensor")
@@ -102,19 +102,19 @@ def test_outputs_and_kernelspec_are_checked():
 
 
 def test_generated_notebook_is_deterministic_and_round_trips():
-    first = authoring.notebook_json(authoring.notebook_from_text(GOOD))
-    assert first == authoring.notebook_json(authoring.notebook_from_text(GOOD))
+    first = text_form.notebook_json(text_form.notebook_from_text(GOOD))
+    assert first == text_form.notebook_json(text_form.notebook_from_text(GOOD))
     nb = nbformat.reads(first, as_version=4)
     assert [c.id for c in nb.cells] == ["cell-000", "impl", "test-f", "export"]
-    again = authoring.notebook_from_text(authoring.text_from_notebook(nb))
-    assert authoring.notebook_json(again) == first
+    again = text_form.notebook_from_text(text_form.text_from_notebook(nb))
+    assert text_form.notebook_json(again) == first
 
 
 def test_real_modules_do_not_drift_and_validate(module_ids):
     assert module_ids[:2] == ["01_tensor", "02_activations"]
     cd = CourseDir(REPO)
     for m in module_ids:
-        assert authoring.drift(cd.source_text(m), cd.source_notebook(m)) is None, m
+        assert text_form.drift(cd.source_text(m), cd.source_notebook(m)) is None, m
     proc = tito("check", cwd=REPO)
     assert proc.stdout.strip().endswith("check: 0 problem(s)")
 

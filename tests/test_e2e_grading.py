@@ -16,8 +16,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tito import cohort, judge, validate
+from tito import simulated_cohort
+from tito.authoring import validate
 from tito.course_dir import CourseDir
+from tito.grading import judge
 
 from conftest import tito
 
@@ -50,20 +52,20 @@ PARTIAL = {
 
 def profiles(module_id: str, source_nb):
     step, _ = PARTIAL[module_id]
-    tests = list(cohort.test_cells_of(source_nb))
+    tests = list(simulated_cohort.test_cells_of(source_nb))
     return {
-        "correct": cohort.Profile("correct"),
-        "untouched": cohort.Profile("untouched", solve=False),
-        "partial": cohort.Profile("partial", leave_stubs=(step,)),
-        "syntax": cohort.Profile("syntax", syntax_error_in=(step,)),
+        "correct": simulated_cohort.Profile("correct"),
+        "untouched": simulated_cohort.Profile("untouched", solve=False),
+        "partial": simulated_cohort.Profile("partial", leave_stubs=(step,)),
+        "syntax": simulated_cohort.Profile("syntax", syntax_error_in=(step,)),
         # leaves the step out and replaces every locked test with `pass`: checksums restore them
-        "tampered": cohort.Profile("tampered", leave_stubs=(step,), tamper={t: "pass" for t in tests}),
-        "deleted": cohort.Profile("deleted", delete=(tests[-1],)),
+        "tampered": simulated_cohort.Profile("tampered", leave_stubs=(step,), tamper={t: "pass" for t in tests}),
+        "deleted": simulated_cohort.Profile("deleted", delete=(tests[-1],)),
     }
 
 
 def expected_scores(module_id: str, source_nb) -> dict[str, float]:
-    points = cohort.test_cells_of(source_nb)
+    points = simulated_cohort.test_cells_of(source_nb)
     full = sum(points.values())
     _, failing = PARTIAL[module_id]
     assert failing <= set(points), f"unknown tests in PARTIAL: {failing - set(points)}"
@@ -83,7 +85,8 @@ def graded(built_course, module_ids):
         release = nbformat.read(cd.release_notebook(m), as_version=4)
         sources[m] = source
         for student, profile in profiles(m, source).items():
-            cohort.write_submission(built_course, f"{m[:2]}-{student}", m, cohort.make_notebook(source, release, profile))
+            nb = simulated_cohort.make_notebook(source, release, profile)
+            simulated_cohort.write_submission(built_course, f"{m[:2]}-{student}", m, nb)
     run = tito("autograde", *module_ids, "--jobs", "2", "--no-progress", cwd=built_course)
     for m in module_ids:
         tito("feedback", m, cwd=built_course)
@@ -179,7 +182,7 @@ def test_checksum_warnings_only_for_tampered_cells(graded, module_ids):
     cells only: everyone else's test cells get their hidden tests back without a false alarm."""
     cd, sources, _ = graded
     for m in module_ids:
-        tests = set(cohort.test_cells_of(sources[m]))
+        tests = set(simulated_cohort.test_cells_of(sources[m]))
         for student in profiles(m, sources[m]):
             name = f"{m[:2]}-{student}"
             log = (cd.work_dir / "logs" / m / f"{name}.log").read_text()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tito import sandbox, submission
 from tito.course_dir import CourseDir
-from tito.grading import prerequisite_references
+from tito.grading import sandbox, submission
+from tito.grading.batch import prerequisite_references
 
 from conftest import REPO, copy_course, tito
 
@@ -81,8 +81,8 @@ def run_launcher(tmp_path: Path, policy: sandbox.Policy) -> subprocess.Completed
     conn.write_text("{}")
     path = tmp_path / "policy.json"
     policy.save(path)
-    return subprocess.run([sys.executable, "-m", "tito.sandbox", "-f", str(conn)], capture_output=True, text=True,
-                          env={**os.environ, sandbox.POLICY_ENV: str(path)}, timeout=60)
+    return subprocess.run([sys.executable, "-m", "tito.grading.sandbox", "-f", str(conn)], capture_output=True,
+                          text=True, env={**os.environ, sandbox.POLICY_ENV: str(path)}, timeout=60)
 
 
 def test_a_launcher_failure_is_reported_as_the_launchers(tmp_path):
@@ -179,7 +179,7 @@ def test_concurrent_workers_never_share_a_sandbox_uid(tmp_path):
     second_uid, second = sandbox.lease_uid(leases)
     assert first_uid != second_uid
     # another process (another tito autograde on this host) skips both held uids
-    other = subprocess.run([sys.executable, "-c", f"from tito import sandbox; from pathlib import Path; "
+    other = subprocess.run([sys.executable, "-c", f"from tito.grading import sandbox; from pathlib import Path; "
                             f"print(sandbox.lease_uid(Path({str(leases)!r}))[0])"],
                            capture_output=True, text=True, check=True)
     assert int(other.stdout) not in (first_uid, second_uid)

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tito import cohort
+from tito import simulated_cohort
 from tito.course_dir import CourseDir
 
 from conftest import copy_course, tito
@@ -169,7 +169,7 @@ def built(folder: Path):
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     root, source, release = built(tmp_path_factory.mktemp("hostile") / "course")
-    good = cohort.make_notebook(source, release, cohort.Profile("correct"))
+    good = simulated_cohort.make_notebook(source, release, simulated_cohort.Profile("correct"))
     server = LoopbackServer()
     students = {"correct": good, "untouched": release}
     for name, code in ATTACKS.items():
@@ -186,7 +186,7 @@ def hostile(tmp_path_factory):
                                                     "except OSError as _e:\n    print('NO LEAK', type(_e).__name__)")
     students["store-link"] = good
     for name, nb in students.items():
-        cohort.write_submission(root, name, MODULE, nb)
+        simulated_cohort.write_submission(root, name, MODULE, nb)
     (root / "submitted" / "answer-link" / MODULE / "answers.txt").symlink_to(root / "source" / MODULE / f"{MODULE}.ipynb")
     (root / "submitted" / "answer-link" / MODULE / "notes.txt").write_text("an extra file")
     # a link left in a student's export store (by their code in an earlier module)
@@ -194,7 +194,7 @@ def hostile(tmp_path_factory):
     store.mkdir(parents=True)
     (store / "planted").symlink_to(canaries["store-link"])
     for name, data in broken_submissions(release).items():
-        folder = cohort.write_submission(root, name, MODULE, release)
+        folder = simulated_cohort.write_submission(root, name, MODULE, release)
         if data is None:
             (folder / f"{MODULE}.ipynb").rename(folder / "my-work.ipynb")
         else:
@@ -205,7 +205,7 @@ def hostile(tmp_path_factory):
                env={"TINYTORCH_KILL_GRACE": "8"})
     seconds = time.monotonic() - started
     server.close()
-    full = sum(cohort.test_cells_of(source).values())
+    full = sum(simulated_cohort.test_cells_of(source).values())
     return root, run, server, full, seconds, canaries, before
 
 
@@ -300,7 +300,7 @@ def test_no_network_from_the_sandbox(hostile):
 
 def test_refuses_without_a_sandbox_unless_unsafe(tmp_path):
     root, _, release = built(tmp_path / "course")
-    cohort.write_submission(root, "someone", MODULE, release)
+    simulated_cohort.write_submission(root, "someone", MODULE, release)
     no_bwrap = {"PATH": os.path.dirname(sys.executable) + ":/nonexistent"}
     proc = tito("autograde", MODULE, "--no-progress", cwd=root, check=False, env=no_bwrap)
     assert proc.returncode == 2 and "cannot sandbox grading kernels: bubblewrap is not installed" in proc.stderr
@@ -311,11 +311,12 @@ def test_refuses_without_a_sandbox_unless_unsafe(tmp_path):
 
 def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
     root, source, release = built(tmp_path / "course")
-    profiles = {"correct": cohort.Profile("c"), "untouched": cohort.Profile("u", solve=False),
-                "partial": cohort.Profile("p", leave_stubs=("tensor-matmul",))}
+    profiles = {"correct": simulated_cohort.Profile("c"), "untouched": simulated_cohort.Profile("u", solve=False),
+                "partial": simulated_cohort.Profile("p", leave_stubs=("tensor-matmul",))}
     students = {f"s{i:02d}": profiles[kind] for i, kind in enumerate(["correct", "untouched", "partial"] * 4)}
     for student, profile in students.items():
-        cohort.write_submission(root, student, MODULE, cohort.make_notebook(source, release, profile))
+        nb = simulated_cohort.make_notebook(source, release, profile)
+        simulated_cohort.write_submission(root, student, MODULE, nb)
 
     proc = subprocess.Popen([sys.executable, "-m", "tito", "autograde", MODULE, "-j", "2", "--no-progress"],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -338,7 +339,8 @@ def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
 
     fresh, _, _ = built(tmp_path / "fresh")
     for student, profile in students.items():
-        cohort.write_submission(fresh, student, MODULE, cohort.make_notebook(source, release, profile))
+        nb = simulated_cohort.make_notebook(source, release, profile)
+        simulated_cohort.write_submission(fresh, student, MODULE, nb)
     tito("autograde", MODULE, "-j", "2", "--no-progress", cwd=fresh)
     assert interrupted == scores(fresh)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tinytorch") as gb:
@@ -348,24 +350,24 @@ def test_a_killed_batch_resumes_to_the_same_table(tmp_path):
 def test_the_per_notebook_cap_stops_a_slow_notebook(tmp_path):
     """Each cell stays under the cell timeout, but together they pass the notebook cap."""
     root, source, release = built(tmp_path / "course")
-    good = cohort.make_notebook(source, release, cohort.Profile("correct"))
+    good = simulated_cohort.make_notebook(source, release, simulated_cohort.Profile("correct"))
     slow = good
     for _ in range(7):  # 28 s of sleeping, no cell over its 5 s timeout; a correct notebook (judged) takes < 15 s
         slow = attack_notebook(slow, "import time\ntime.sleep(4)")
-    cohort.write_submission(root, "slow", MODULE, slow)
-    cohort.write_submission(root, "fine", MODULE, good)
+    simulated_cohort.write_submission(root, "slow", MODULE, slow)
+    simulated_cohort.write_submission(root, "fine", MODULE, good)
     run = tito("autograde", MODULE, "--no-progress", "--cell-timeout", "5", "--notebook-timeout", "20", cwd=root,
                check=False)
     slow_line = next(line for line in run.stdout.splitlines() if " slow " in line)
     assert slow_line.startswith("timed-out") and "per-notebook time cap" in slow_line, run.stdout
-    full = sum(cohort.test_cells_of(source).values())
+    full = sum(simulated_cohort.test_cells_of(source).values())
     assert scores(root) == {"slow": 0.0, "fine": full}
 
 
 def test_killing_the_grader_mid_notebook_leaves_no_kernel(tmp_path):
     root, source, release = built(tmp_path / "course")
-    good = cohort.make_notebook(source, release, cohort.Profile("correct"))
-    cohort.write_submission(root, "sleeper", MODULE, attack_notebook(good, "import time\ntime.sleep(120)"))
+    good = simulated_cohort.make_notebook(source, release, simulated_cohort.Profile("correct"))
+    simulated_cohort.write_submission(root, "sleeper", MODULE, attack_notebook(good, "import time\ntime.sleep(120)"))
     proc = subprocess.Popen([sys.executable, "-m", "tito", "autograde", MODULE, "--no-progress"],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -465,7 +467,7 @@ def test_tmp_and_the_export_store_are_capped(hostile):
 def test_an_infrastructure_failure_is_not_the_students_outcome(hostile, tmp_path):
     """The launcher failing twice (retried once by the batch) is reported as the grader's error, not
     as the student's crash, and keeps an earlier grade."""
-    from tito import grading
+    from tito.grading import batch
 
     root, *_ = hostile
     cd = CourseDir(root)
@@ -473,6 +475,6 @@ def test_an_infrastructure_failure_is_not_the_students_outcome(hostile, tmp_path
     result = {"student": "correct", "success": False, "log": "DeadKernelError: Kernel died", "error": "",
               "seconds": 1.0, "db": "", "killed": False, "notes": [],
               "infra": "sandbox launcher failed: IsADirectoryError: [Errno 21] Is a directory"}
-    outcome = grading._collect(cd, MODULE, result, tmp_path)
+    outcome = batch._collect(cd, MODULE, result, tmp_path)
     assert outcome.status == "error" and "grading infrastructure failed" in outcome.detail
     assert "IsADirectoryError" in outcome.detail and outcome.score == before

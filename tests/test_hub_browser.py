@@ -86,7 +86,7 @@ class Person:
 
 def do_the_work(hub: Hub, user: str) -> None:
     """What the student types, written into the fetched notebook as that student."""
-    from tito.cohort import Profile, make_notebook
+    from tito.simulated_cohort import Profile, make_notebook
 
     fetched = Path(f"/home/{user}/tinytorch/01_tensor/01_tensor.ipynb")
     assert fetched.exists(), f"fetch did not create {fetched}"
@@ -211,7 +211,7 @@ def test_student_and_instructor_journeys(hub, browser, request):
 
 @pytest.mark.slow
 def test_instructor_reads_the_cohort_report_and_a_student_cannot(hub, browser, request):
-    """The report as the formgrader service serves it (tito/report_server.py): the gradebook's figures,
+    """The report as the formgrader service serves it (tito/reporting/report_server.py): the gradebook's figures,
     every image decoded by the browser, no console error, a strict CSP; a student gets 403."""
     import datetime as dt
 
@@ -302,7 +302,7 @@ def test_first_day_lands_each_role_where_its_work_starts(hub, browser, request):
 
 
 def expect_cohort_report(page) -> None:
-    """The page is tito/report_server.py's report, rendered (title and completion table)."""
+    """The page is tito/reporting/report_server.py's report, rendered (title and completion table)."""
     page.wait_for_url(f"**{REPORT}")
     page.locator("h1", has_text="Cohort report:").wait_for()
     page.locator("#completion").wait_for()

@@ -1,4 +1,4 @@
-"""The embedded hub's fork server (tito/forkserver.py, tito/spawners.py): students' servers are
+"""The embedded hub's fork server (tito/hub/forkserver.py, tito/hub/spawners.py): students' servers are
 forked from a warm root process. Each must be exactly what LocalProcessSpawner would start (the
 student's uid, groups, home and environment), hold nothing of another student, and the fork
 server must answer root only."""
@@ -175,7 +175,7 @@ def test_a_stopped_server_is_reaped(hub, two_servers):
 @pytest.fixture
 def forkserver(hub, tmp_path):
     """A second fork server of our own, on a socket in a root-only folder, to send it requests."""
-    from tito.spawners import ForkServer
+    from tito.hub.spawners import ForkServer
 
     tmp_path.chmod(0o700)
     server = ForkServer(str(hub.root / "student-env" / "bin" / "python"), str(tmp_path / "fs.sock"),
@@ -185,7 +185,7 @@ def forkserver(hub, tmp_path):
 
 
 def test_the_fork_server_refuses_what_is_not_a_students_server(forkserver):
-    from tito.spawners import ForkServerError
+    from tito.hub.spawners import ForkServerError
 
     singleuser = "/x/bin/jupyterhub-singleuser"
     with pytest.raises(ForkServerError, match="only jupyterhub-singleuser"):
@@ -199,7 +199,7 @@ def test_the_fork_server_refuses_what_is_not_a_students_server(forkserver):
 
 
 def test_a_fork_server_that_cannot_start_is_reported(tmp_path):
-    from tito.spawners import ForkServer, ForkServerError
+    from tito.hub.spawners import ForkServer, ForkServerError
 
     for python in (str(tmp_path / "missing-python"), "/bin/false"):
         server = ForkServer(python, str(tmp_path / "fs.sock"), {})

@@ -18,8 +18,9 @@ from nbgrader.api import Gradebook
 
 from tinytorch_runtime import judging
 from tinytorch_runtime.checks import CheckFailed, expect, expect_close, expect_meets, expect_raises
-from tito import cohort, judge
+from tito import simulated_cohort
 from tito.course_dir import CourseDir
+from tito.grading import judge
 
 from conftest import tito
 
@@ -188,18 +189,18 @@ def tampered(built_course):
     for module_id, step in MODULES.items():
         source = nbformat.read(cd.source_notebook(module_id), as_version=4)
         release = nbformat.read(cd.release_notebook(module_id), as_version=4)
-        bases = {"untouched": cohort.Profile("untouched", solve=False),
-                 "partial": cohort.Profile("partial", leave_stubs=(step,)),
-                 "correct": cohort.Profile("correct")}
-        made = {b: cohort.make_notebook(source, release, p) for b, p in bases.items()}
+        bases = {"untouched": simulated_cohort.Profile("untouched", solve=False),
+                 "partial": simulated_cohort.Profile("partial", leave_stubs=(step,)),
+                 "correct": simulated_cohort.Profile("correct")}
+        made = {b: simulated_cohort.make_notebook(source, release, p) for b, p in bases.items()}
         for base, nb in made.items():
             name = f"tj{module_id[:2]}-{base}"
-            cohort.write_submission(built_course, name, module_id, nb)
+            simulated_cohort.write_submission(built_course, name, module_id, nb)
             students[name] = (module_id, base, None)
             attacks = TAMPERING if base != "correct" else {"numpy": TAMPERING["numpy"]}
             for attack, code in attacks.items():
                 name = f"tj{module_id[:2]}-{base}-{attack}"
-                cohort.write_submission(built_course, name, module_id, _insert_after_setup(nb, code))
+                simulated_cohort.write_submission(built_course, name, module_id, _insert_after_setup(nb, code))
                 students[name] = (module_id, base, attack)
     runs = {m: tito("autograde", m, "--jobs", "2", "--no-progress", "--force",
                     *[a for s, (mm, _, _) in students.items() if mm == m for a in ("--student", s)], cwd=built_course)
@@ -322,7 +323,7 @@ def capstone_verdicts(built_course):
     from concurrent.futures import ThreadPoolExecutor
 
     from tinytorch_runtime.export import render_module
-    from tito import mistakes
+    from tito.authoring import mistakes
 
     cd = CourseDir(built_course)
     module = cd.course.module(CAPSTONE)

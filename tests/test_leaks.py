@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import nbformat
 
-from tito import validate
+from tito.authoring import validate
 from tito.course_dir import CourseDir
 
 from conftest import REPO
@@ -65,7 +65,7 @@ def test_nbgrader_ignores_the_authoring_files():
 
 
 def test_feedback_preprocessor_removes_hidden_tests_and_their_tracebacks():
-    from tito.feedback import HideHiddenTests
+    from tito.grading.feedback import HideHiddenTests
 
     cell = nbformat.v4.new_code_cell(
         "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(10**6) == 2 * 10**6, 'big inputs'\n### END HIDDEN TESTS")

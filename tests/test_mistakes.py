@@ -7,7 +7,7 @@ import shutil
 import pytest
 import yaml
 
-from tito import mistakes
+from tito.authoring import mistakes
 from tito.course_dir import CourseDir
 
 from conftest import tito

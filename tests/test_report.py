@@ -22,7 +22,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tito.course_dir import CourseDir
-from tito.report import HARDEST_SHOWN, describe_test
+from tito.reporting.report import HARDEST_SHOWN, describe_test
 
 from conftest import REPO, tito
 
@@ -282,14 +282,14 @@ def test_what_a_test_checks_is_one_line_of_the_released_cell():
 
 
 def test_every_formgrader_page_links_to_the_report():
-    """Formgrader's pages as nbgrader renders them (its own jinja environment), after tito.report_server
+    """Formgrader's pages as nbgrader renders them (its own jinja environment), after tito.reporting.report_server
     patched it: each page's navigation has one "Cohort report" link, to the service's report."""
     import logging
 
     from jinja2 import Environment, FileSystemLoader
     from nbgrader.server_extensions.formgrader import handlers
 
-    from tito.report_server import link_report_from_formgrader
+    from tito.reporting.report_server import link_report_from_formgrader
 
     settings = {"nbgrader_jinja2_env": Environment(loader=FileSystemLoader([handlers.template_path]))}
     link_report_from_formgrader(settings, logging.getLogger("test"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
+from tito.authoring.execution import run_source
 from tito.course_dir import CourseDir
-from tito.execution import run_source
 
 from conftest import REPO
 
@@ -51,7 +51,7 @@ def test_earlier_modules_tests_pass_with_autograd_active(built_course, earlier, 
     """Every test cell of 01-04 (hidden ones included) against the reference exports as a later
     module sees them: with 05_autograd's extensions loaded by the runtime."""
     from tinytorch_runtime.export import is_export_cell
-    from tito.execution import execute
+    from tito.authoring.execution import execute
 
     cd = CourseDir(built_course)
     if "05_autograd" not in cd.authored_modules():

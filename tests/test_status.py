@@ -54,7 +54,7 @@ def gradebook(root: Path):
 def same_build_code(course, monkeypatch):
     """The build code the course was built with: tito files edited by others while the suite runs
     must not count as a change here (code_version's own effect is tested below)."""
-    from tito import build_state
+    from tito.authoring import build_state
     from tito.course_dir import CourseDir
 
     recorded = build_state.BuildManifest(CourseDir(course)).code
@@ -63,15 +63,15 @@ def same_build_code(course, monkeypatch):
 
 
 def test_a_build_with_nothing_changed_starts_no_nbgrader_app(course, same_build_code, monkeypatch):
-    from tito import authoring
-    from tito import build as build_module
+    from tito.authoring import build as build_module
+    from tito.authoring import text_form
     from tito.course_dir import CourseDir
 
     def no_app(*args, **kwargs):
         raise AssertionError(f"nbgrader started: {args}")
 
     monkeypatch.setattr(build_module, "run_app", no_app)
-    monkeypatch.setattr(authoring, "notebook_from_text", no_app)  # nor jupytext
+    monkeypatch.setattr(text_form, "notebook_from_text", no_app)  # nor jupytext
     release_before = {p: p.read_bytes() for p in (course / "release").rglob("*.ipynb")}
     said = []
     build_module.build(CourseDir(course), log=said.append)
@@ -81,9 +81,9 @@ def test_a_build_with_nothing_changed_starts_no_nbgrader_app(course, same_build_
 
 
 def test_a_changed_module_is_rebuilt_and_only_it(course, same_build_code):
-    from tito.build import build
+    from tito.authoring.build import build
     from tito.course_dir import CourseDir
-    from tito.status import status
+    from tito.reporting.status import status
 
     cd = CourseDir(course)
     text = cd.source_text("02_activations")
@@ -112,16 +112,17 @@ def test_the_build_code_is_what_tito_build_imports():
     import subprocess
     import sys
 
-    from tito.build_state import build_code
+    from tito.authoring.build_state import build_code
 
-    loaded = subprocess.run([sys.executable, "-c", "import sys, tito.build; print('\\n'.join(m.__file__ for n, m in "
+    loaded = subprocess.run([sys.executable, "-c", "import sys, tito.authoring.build; "
+                             "print('\\n'.join(m.__file__ for n, m in "
                              "sys.modules.items() if n.split('.')[0] in ('tito', 'tinytorch_runtime')))"],
                             capture_output=True, text=True, check=True).stdout.split()
     assert sorted(Path(p).resolve() for p in loaded) == [p.resolve() for p in build_code()]
 
 
 def test_the_build_inputs_cover_code_config_and_the_modules_course_entry(course):
-    from tito.build_state import inputs_hash
+    from tito.authoring.build_state import inputs_hash
     from tito.course_dir import CourseDir
 
     def hashes(code="code"):
@@ -142,9 +143,9 @@ def test_the_build_inputs_cover_code_config_and_the_modules_course_entry(course)
 # --- status and doctor -------------------------------------------------------------------------
 
 def test_status_counts_what_the_gradebook_holds_without_jupytext(course, monkeypatch):
-    from tito import authoring
+    from tito.authoring import text_form
     from tito.course_dir import CourseDir
-    from tito.status import status
+    from tito.reporting.status import status
 
     with gradebook(course) as gb:
         for student in ("s1", "s2"):
@@ -155,7 +156,7 @@ def test_status_counts_what_the_gradebook_holds_without_jupytext(course, monkeyp
         gb.db.commit()
         expected = sorted(s.score for s in gb.assignment_submissions("03_layers"))
 
-    monkeypatch.setattr(authoring, "drift", lambda *a: pytest.fail("jupytext ran for an unchanged module"))
+    monkeypatch.setattr(text_form, "drift", lambda *a: pytest.fail("jupytext ran for an unchanged module"))
     row = rows(status(CourseDir(course)))["03_layers"]
     # the copied gradebook also holds whatever earlier tests graded (the e2e cohort) in the shared course
     assert row[-2:] == [str(len(expected)), f"{sum(expected) / len(expected):.1f}"] and max(expected) > 0, row
@@ -217,8 +218,8 @@ def test_explicit_course_wins_and_is_named(course, tmp_path):
 def test_status_and_doctor_in_the_checkout_report_on_the_hubs_course(hub):
     from hub_harness import OTHER, STUDENT
 
-    from tito import hub as hub_module
     from tito.course_dir import CourseDir
+    from tito.hub import embedded as hub_module
 
     hub_module.add_user(hub.root, STUDENT, password=hub.passwords[STUDENT], full_name="Alice Liddell")
     work = f"/home/{STUDENT}/status-test"  # a folder of its own: other tests may have fetched 01 already

@@ -23,7 +23,8 @@ from nbgrader.api import Gradebook
 
 from conftest import tito
 from hub_harness import workshop_modules, workshop_student
-from tito import cohort, validate
+from tito import simulated_cohort
+from tito.authoring import validate
 from tito.course_dir import CourseDir
 
 COURSE_ID = "tinytorch"
@@ -182,7 +183,8 @@ def solve(hub, ws: Workshop) -> None:
     """What the student types: the reference solutions written into the fetched notebook, as them."""
     fetched = Path(f"/home/{ws.student}/{COURSE_ID}/{ws.module}/{ws.module}.ipynb")
     source = nbformat.read(ws.course.source_notebook(ws.module), as_version=4)
-    solved = cohort.make_notebook(source, nbformat.read(fetched, as_version=4), cohort.Profile("correct"))
+    release = nbformat.read(fetched, as_version=4)
+    solved = simulated_cohort.make_notebook(source, release, simulated_cohort.Profile("correct"))
     hub.as_user(ws.student, "/bin/sh", "-c", f"cat > '{fetched}'", input=nbformat.writes(solved), check=True)
 
 
@@ -228,7 +230,7 @@ def run_workshop(hub, course: Path, module: str, dest: Path) -> Workshop:
     r = session.post(f"{base}/assignments/submit", data={"course_id": COURSE_ID, "assignment_id": module},
                      headers=headers, timeout=120)
     assert r.status_code == 200 and r.json()["success"], r.text
-    from tito import hub as tito_hub
+    from tito.hub import embedded as tito_hub
 
     tito_hub.run_as_grader(hub.root, "tito", "collect", module, capture=True)
     ws.seconds["submit+collect"] = time.monotonic() - clock
@@ -238,7 +240,7 @@ def run_workshop(hub, course: Path, module: str, dest: Path) -> Workshop:
 def grade(hub, workshops: dict[str, Workshop]) -> float:
     """After the day the grader grades every workshop's submissions in one batch (its course folder);
     returns the batch's seconds."""
-    from tito import hub as tito_hub
+    from tito.hub import embedded as tito_hub
 
     clock = time.monotonic()
     out = tito_hub.run_as_grader(hub.root, "tito", "autograde", *workshops, "--jobs", "2", "--no-progress",
@@ -309,7 +311,7 @@ def test_bad_input_gets_one_line_and_a_non_zero_exit(built_course, tmp_path):
 def test_serving_a_workshop_closes_the_course_it_was_written_from(built_course, tmp_path):
     """The checkout holds every module's solutions: students (users of the hub's machine) must not
     enter it, wherever the workshop folder is."""
-    from tito.hub import make_checkout_private
+    from tito.hub.embedded import make_checkout_private
 
     course = instructor_copy(built_course, tmp_path / "course", "05_autograd")
     tito("workshop", "05_autograd", "--dest", str(tmp_path / "ws"), cwd=course)
@@ -378,7 +380,7 @@ def test_autograde_grades_only_the_workshop_module_with_full_marks(workshops, hu
     assert re.search(rf"^(\S+ +)?graded +{ws.student} ", ws.autograde, re.M), ws.autograde
     assert "1 submissions: 1 graded" in ws.autograde, ws.autograde
     source = nbformat.read(ws.course.source_notebook(module), as_version=4)
-    full = sum(cohort.test_cells_of(source).values())
+    full = sum(simulated_cohort.test_cells_of(source).values())
     gradebook = hub.root / "grader" / "course" / "gradebook.db"
     with Gradebook(f"sqlite:///{gradebook}", COURSE_ID) as gb:
         submissions = gb.find_student(ws.student).submissions

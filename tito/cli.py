@@ -30,18 +30,18 @@ from .course_dir import CourseDir, CourseError
 
 
 def _cmd_build(cd, args):
-    from .build import build
+    from .authoring.build import build
 
     build(cd, args.modules or None, force=args.force)
     print("build: done")
 
 
 def _cmd_check(cd, args):
-    from .build import check
+    from .authoring.build import check
 
     problems = check(cd, args.modules or None)
     if args.mistakes and not problems:
-        from .build import check_mistakes
+        from .authoring.build import check_mistakes
 
         problems = check_mistakes(cd, args.modules or None, show_messages=args.messages)
     for p in problems:
@@ -53,7 +53,7 @@ def _cmd_check(cd, args):
 def _cmd_sync(cd, args):
     import nbformat
 
-    from .authoring import text_from_notebook
+    from .authoring.text_form import text_from_notebook
 
     nb = nbformat.read(cd.source_notebook(args.module), as_version=4)
     cd.source_text(args.module).write_text(text_from_notebook(nb))
@@ -61,7 +61,7 @@ def _cmd_sync(cd, args):
 
 
 def _cmd_run_source(cd, args):
-    from .execution import run_source
+    from .authoring.execution import run_source
 
     seconds = run_source(cd, args.module)
     print(f"run-source: {args.module} ran top to bottom with solutions in {seconds:.1f} s")
@@ -79,7 +79,7 @@ def _cmd_release(cd, args):
 
 def _register(cd, module_id: str, command: str) -> None:
     """The module's deadline and the students' names into the gradebook (formgrader shows them)."""
-    from .registration import register_module
+    from .grading.registration import register_module
 
     try:
         register_module(cd, module_id, cd.students_submitted(module_id))
@@ -91,7 +91,7 @@ def _register(cd, module_id: str, command: str) -> None:
 def _cmd_collect(cd, args):
     from .nbgrader_apps import run_app
 
-    from .submission import dropped_folder, summarise
+    from .grading.submission import dropped_folder, summarise
 
     run_app(cd, "collect", args.module, "--update")
     _register(cd, args.module, "collect")
@@ -105,7 +105,7 @@ def _cmd_collect(cd, args):
 
 
 def _cmd_autograde(cd, args):
-    from .grading import autograde_modules, summary
+    from .grading.batch import autograde_modules, summary
 
     if args.cell_timeout:
         os.environ["TINYTORCH_CELL_TIMEOUT"] = str(args.cell_timeout)  # read by nbgrader_config.py
@@ -122,14 +122,14 @@ def _cmd_autograde(cd, args):
 
 
 def _cmd_feedback(cd, args):
-    from .feedback import generate
+    from .grading.feedback import generate
 
     files = generate(cd, args.module, release_to_exchange=args.release)
     print(f"feedback: {len(files)} file(s) for {args.module} in feedback/")
 
 
 def _cmd_grades(cd, args):
-    from .grades import export
+    from .grading.grades import export
 
     out = Path(args.out)
     a, b = export(cd, out, args.module or None)
@@ -139,7 +139,7 @@ def _cmd_grades(cd, args):
 def _reported_course(cd, args):
     """status/doctor/report: --course (or --course-dir) wins; else the hub's course when this checkout
     feeds a hub. Says which folder it reports on."""
-    from .hub import course_to_report
+    from .hub.embedded import course_to_report
 
     chosen, line = course_to_report(cd, explicit=bool(args.course or args.course_dir))
     print(line)
@@ -147,13 +147,13 @@ def _reported_course(cd, args):
 
 
 def _cmd_status(cd, args):
-    from .status import status
+    from .reporting.status import status
 
     print(status(_reported_course(cd, args)))
 
 
 def _cmd_report(cd, args):
-    from .report import parse_when, summary, write_report
+    from .reporting.report import parse_when, summary, write_report
 
     as_of = parse_when(args.as_of) if args.as_of else None
     report, out = write_report(_reported_course(cd, args), Path(args.out), as_of)
@@ -180,7 +180,7 @@ def _cmd_demo(cd, args):
 
 
 def _cmd_workshop(cd, args):
-    from .workshop import write
+    from .hub.workshop import write
 
     ws = write(cd, args.module, Path(args.dest) if args.dest else None)
     print(f"workshop: {ws.dest}: releases {ws.module} only; students import the references of "
@@ -191,11 +191,11 @@ def _cmd_workshop(cd, args):
 
 
 def _cmd_hub(cd, args):
-    from . import hub
+    from .hub import embedded
 
-    root = Path(args.root) if args.root else hub.hub_root()
+    root = Path(args.root) if args.root else embedded.hub_root()
     if args.action == "setup":
-        created = hub.setup(cd, root, demo=args.demo)
+        created = embedded.setup(cd, root, demo=args.demo)
         print(f"hub setup: ready in {root}")
         _print_logins(created)
     elif args.action == "adduser":
@@ -203,15 +203,15 @@ def _cmd_hub(cd, args):
             raise CourseError("--name gives one person's full name: add one user at a time with it")
         for name in args.names:
             password = sys.stdin.readline().strip() if args.password_stdin else None
-            _print_logins({name: hub.add_user(root, name, instructor=args.instructor, password=password,
+            _print_logins({name: embedded.add_user(root, name, instructor=args.instructor, password=password,
                                               full_name=args.name)}
                           if not args.password_stdin else {})
         print("hub adduser: restart the hub for group changes to take effect")
     elif args.action == "release":
         for module in args.names:
-            hub.release(root, module)
+            embedded.release(root, module)
     elif args.action == "start":
-        hub.start(root, args.ip, args.port)
+        embedded.start(root, args.ip, args.port)
 
 
 def _print_logins(created: dict) -> None:

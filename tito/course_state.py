@@ -32,7 +32,7 @@ def read_only_gradebook(cd: CourseDir):
 def exchange_root(cd: CourseDir) -> Path:
     """The exchange nbgrader uses for this course: the hub's for the hub's grader course (what the
     hub gives formgrader), else what nbgrader_config.py says."""
-    from .hub import exchange_of
+    from .hub.embedded import exchange_of
 
     return exchange_of(cd) or Path(_config(cd).Exchange.root)
 

@@ -10,25 +10,25 @@ import time
 
 import nbformat
 
-from . import cohort
-from .build import build
+from . import simulated_cohort
+from .authoring.build import build
 from .course_dir import CourseDir
-from .feedback import generate
-from .grades import export
-from .grading import autograde, summary
+from .grading.batch import autograde, summary
+from .grading.feedback import generate
+from .grading.grades import export
 
 
-def profiles(source_nb) -> list[cohort.Profile]:
-    solutions = cohort.solution_cells_of(source_nb)
-    tests = list(cohort.test_cells_of(source_nb))
+def profiles(source_nb) -> list[simulated_cohort.Profile]:
+    solutions = simulated_cohort.solution_cells_of(source_nb)
+    tests = list(simulated_cohort.test_cells_of(source_nb))
     middle = solutions[len(solutions) // 2]
     return [
-        cohort.Profile("demo-correct"),
-        cohort.Profile("demo-untouched", solve=False),
-        cohort.Profile("demo-partial", leave_stubs=(middle,)),
-        cohort.Profile("demo-syntax-error", syntax_error_in=(middle,)),
-        cohort.Profile("demo-tampered", solve=False, tamper={t: "pass" for t in tests}),
-        cohort.Profile("demo-deleted-test", delete=(tests[-1],)),
+        simulated_cohort.Profile("demo-correct"),
+        simulated_cohort.Profile("demo-untouched", solve=False),
+        simulated_cohort.Profile("demo-partial", leave_stubs=(middle,)),
+        simulated_cohort.Profile("demo-syntax-error", syntax_error_in=(middle,)),
+        simulated_cohort.Profile("demo-tampered", solve=False, tamper={t: "pass" for t in tests}),
+        simulated_cohort.Profile("demo-deleted-test", delete=(tests[-1],)),
     ]
 
 
@@ -39,7 +39,7 @@ def demo(cd: CourseDir, jobs: int = 2, out=print) -> None:
         source = nbformat.read(cd.source_notebook(m), as_version=4)
         release = nbformat.read(cd.release_notebook(m), as_version=4)
         for p in profiles(source):
-            cohort.write_submission(cd.root, p.name, m, cohort.make_notebook(source, release, p))
+            simulated_cohort.write_submission(cd.root, p.name, m, simulated_cohort.make_notebook(source, release, p))
         out(f"== autograde {m}")
         started = time.monotonic()
         outcomes = autograde(cd, m, jobs=jobs, force=True, progress=False, log=out)

@@ -61,7 +61,7 @@ def _course(cd: CourseDir):
 
 
 def _build_fix(cd: CourseDir) -> str:
-    from .hub import hub_root_of
+    from .hub.embedded import hub_root_of
 
     if hub_root_of(cd):
         return "`tito build` in the checkout, then `tito hub setup` (it copies the build to the hub's course)"

@@ -1,0 +1,1 @@
+"""Authoring the course: the text form, build and check, validation, mistake catalogues."""

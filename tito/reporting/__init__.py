@@ -1,0 +1,1 @@
+"""What the course looks like: `tito status` and the cohort report (page and hub service)."""
