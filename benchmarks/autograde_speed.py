@@ -12,7 +12,7 @@ import argparse
 import shutil
 import sys
 
-from common import TITO, plain_nbgrader_env, scratch_course, timed, write_correct
+from common import plain_nbgrader_env, scratch_course, timed, timed_tito, write_correct
 
 
 def main() -> None:
@@ -27,9 +27,9 @@ def main() -> None:
               f"seconds per notebook ({n} correct submissions)")
         for m in args.modules or cd.authored_modules():
             write_correct(cd, m, n)
-            tito = timed(*TITO, "autograde", m, "-j", "1", "--force", "--no-progress", cwd=root)
-            unjudged = timed(*TITO, "autograde", m, "-j", "1", "--force", "--no-progress", cwd=root,
-                             env={"TINYTORCH_JUDGE": "0"})
+            tito = timed_tito("autograde", m, "-j", "1", "--force", "--no-progress", cwd=root)
+            unjudged = timed_tito("autograde", m, "-j", "1", "--force", "--no-progress", cwd=root,
+                                  env={"TINYTORCH_JUDGE": "0"})
             plain = timed(sys.executable, "-m", "nbgrader", "autograde", m, "--force", cwd=root,
                           env={**plain_nbgrader_env(cd, m, root.parent / "plain-store"), "TINYTORCH_JUDGE": "0"})
             print(f"{m:16} {tito / n:9.2f} {unjudged / n:9.2f} {tito / unjudged:8.2f} {plain / n:9.2f}")

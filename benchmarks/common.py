@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,10 +12,8 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tito import simulated_cohort  # noqa: E402
+from tito import scratch, simulated_cohort  # noqa: E402
 from tito.course_dir import CourseDir  # noqa: E402
-
-TITO = [sys.executable, "-m", "tito"]
 
 os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "33554432")
 os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "1073741824")
@@ -25,13 +21,9 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["
 
 
 def scratch_course() -> tuple[Path, CourseDir]:
-    """A built copy of the course in a temporary folder (the caller removes scratch.parent)."""
-    root = Path(tempfile.mkdtemp(prefix="tito-bench-")) / "course"
-    root.mkdir()
-    for name in ("course.yml", "nbgrader_config.py"):
-        shutil.copy(REPO / name, root)
-    shutil.copytree(REPO / "source", root / "source")
-    timed(*TITO, "build", cwd=root)
+    """A built copy of the course in a temporary folder (the caller removes root.parent)."""
+    root = scratch.scratch_course(prefix="tito-bench-")
+    scratch.run_tito("build", cwd=root)
     return root, CourseDir(root)
 
 
@@ -46,8 +38,16 @@ def write_correct(cd: CourseDir, module_id: str, n: int, prefix: str = "s") -> l
 
 
 def timed(*cmd: str, cwd: Path, env: dict | None = None) -> float:
+    """Wall seconds of a command (nbgrader's own apps, for the baseline)."""
     started = time.monotonic()
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    return time.monotonic() - started
+
+
+def timed_tito(*args: str, cwd: Path, env: dict | None = None) -> float:
+    """Wall seconds of `tito ARGS` (run as the tests and scripts run it: tito.scratch.run_tito)."""
+    started = time.monotonic()
+    scratch.run_tito(*args, cwd=cwd, env=env)
     return time.monotonic() - started
 
 

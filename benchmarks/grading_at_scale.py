@@ -12,7 +12,7 @@ import argparse
 import shutil
 import sys
 
-from common import TITO, plain_nbgrader_env, scratch_course, timed, write_correct
+from common import plain_nbgrader_env, scratch_course, timed, timed_tito, write_correct
 
 MODULE = "01_tensor"
 
@@ -29,7 +29,7 @@ def main() -> None:
         write_correct(cd, MODULE, n)
         plain = timed(sys.executable, "-m", "nbgrader", "autograde", MODULE, "--force", cwd=root,
                       env=plain_nbgrader_env(cd, MODULE, root.parent / "plain-store"))
-        tito = timed(*TITO, "autograde", MODULE, "-j", str(args.jobs), "--force", "--no-progress", cwd=root)
+        tito = timed_tito("autograde", MODULE, "-j", str(args.jobs), "--force", "--no-progress", cwd=root)
         print(f"{n} submissions of {MODULE}")
         print(f"  plain nbgrader autograde (serial, unsandboxed): {plain:7.1f} s  ({plain / n:.2f} s/notebook)")
         print(f"  tito autograde --jobs {args.jobs} (sandboxed):        {tito:7.1f} s  ({tito / n:.2f} s/notebook)")
@@ -38,8 +38,8 @@ def main() -> None:
         k = args.overhead_students
         students = write_correct(cd, MODULE, k, prefix="o")
         only = [f"--student={s}" for s in students]
-        unsafe = timed(*TITO, "autograde", MODULE, "-j", "1", "--force", "--unsafe", "--no-progress", *only, cwd=root)
-        boxed = timed(*TITO, "autograde", MODULE, "-j", "1", "--force", "--no-progress", *only, cwd=root)
+        unsafe = timed_tito("autograde", MODULE, "-j", "1", "--force", "--unsafe", "--no-progress", *only, cwd=root)
+        boxed = timed_tito("autograde", MODULE, "-j", "1", "--force", "--no-progress", *only, cwd=root)
         print(f"sandbox overhead: {(boxed - unsafe) / k:+.2f} s/notebook "
               f"({boxed / k:.2f} sandboxed vs {unsafe / k:.2f} unsandboxed, {k} notebooks, 1 worker)")
     finally:

@@ -36,7 +36,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,6 +51,7 @@ import hub_harness  # noqa: E402
 import requests  # noqa: E402
 import websocket  # noqa: E402  (websocket-client, a dependency of jupyter_server)
 from hub_harness import Hub, missing_requirements  # noqa: E402
+from tito.scratch import copy_course, run_tito  # noqa: E402
 
 # Our own grader account, not the tests' (tt-test-grader) nor a live hub's: the harness creates
 # and removes the account named here (tito.hub.embedded reads the variable, Hub.cleanup the module's GRADER).
@@ -364,14 +364,8 @@ def report(args, students: list[Student], wall: float, end: float, hub: Hub, loa
 # --- setup and main -----------------------------------------------------------------------------
 def build_course(scratch: Path) -> Path:
     """A built copy of the course (as tests/conftest.py's built_course)."""
-    course = scratch / "course"
-    course.mkdir(parents=True)
-    for name in ("course.yml", "nbgrader_config.py"):
-        shutil.copy(REPO / name, course / name)
-    shutil.copytree(REPO / "source", course / "source",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    subprocess.run([sys.executable, "-m", "tito", "build"], cwd=course, check=True, capture_output=True,
-                   text=True, env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    course = copy_course(scratch / "course")
+    run_tito("build", cwd=course)
     return course
 
 

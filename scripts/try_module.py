@@ -11,9 +11,7 @@ PARTIAL entry needs.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,14 +25,14 @@ from nbgrader.api import Gradebook  # noqa: E402
 
 from tito import simulated_cohort  # noqa: E402
 from tito.course_dir import CourseDir  # noqa: E402
+from tito.scratch import TitoFailed, copy_course, run_tito  # noqa: E402
 
 
-def tito(*args, cwd):
-    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
-    proc = subprocess.run([sys.executable, "-m", "tito", *args], cwd=cwd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"tito {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+def tito(*args, cwd) -> str:
+    try:
+        return run_tito(*args, cwd=cwd).stdout
+    except TitoFailed as e:
+        sys.exit(str(e))
 
 
 def failing_tests(root: Path, module: str, student: str) -> list[str]:
@@ -52,11 +50,7 @@ def main() -> None:
     m = args.module
     root = Path(f"/tmp/try-{m}")
     shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    for name in ("course.yml", "nbgrader_config.py"):
-        shutil.copy(REPO / name, root)
-    shutil.copytree(REPO / "source", root / "source")
-    cd = CourseDir(root)
+    cd = CourseDir(copy_course(root))
     course = cd.course
     before = [x.id for x in course.modules[: course.module(m).index] if cd.source_text(x.id).is_file()]
     print(tito("build", *before, m, cwd=root).strip())

@@ -3,34 +3,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
+# Tests import copy_course and tito from here: tito(...) runs the real CLI as a user would.
+from tito.scratch import copy_course
+from tito.scratch import run_tito as tito
+
 REPO = Path(__file__).resolve().parents[1]
-COURSE_FILES = ("course.yml", "nbgrader_config.py")
-
-
-def tito(*args: str, cwd: Path, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real CLI as a user would."""
-    proc = subprocess.run([sys.executable, "-m", "tito", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"tito {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def copy_course(dest: Path) -> Path:
-    """The course's instructor files (no outputs, no release) in a fresh folder."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COURSE_FILES:
-        shutil.copy(REPO / name, dest / name)
-    shutil.copytree(REPO / "source", dest / "source",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return dest
 
 
 @pytest.fixture(scope="session")
