@@ -139,6 +139,25 @@ def test_a_check_of_an_object_is_an_authoring_error(relu_course):
         judge.reference_reports(module.name, reference, [cell], env)
 
 
+@pytest.mark.parametrize("own", [False, True])
+def test_the_reference_never_runs_student_code_outside_the_sandbox(monkeypatch, own):
+    """Under the 'own' prerequisites policy the reference imports the student's earlier exports (student
+    code): it runs in the student's sandbox. Under 'reference' it gets no student store at all."""
+    runs = []
+    monkeypatch.setattr(judge, "run_cells", lambda name, source, cells, env, policy=None, **k:
+                        runs.append((source, env, policy)) or judge.Reports())
+    monkeypatch.setattr(judge, "render_module", lambda *a, **k: type("M", (), {"text": "student"})())
+    monkeypatch.setattr(judge, "judge_criteria", lambda *a, **k: None)
+    judge._REFERENCE_CACHE.clear()
+    env = {"TINYTORCH_MODE": "grading", "TINYTORCH_STORE": "/graded/ada/.tinytorch"}
+    sandbox = object()
+    judge.judge_notebook(nbformat.v4.new_notebook(), type("Module", (), {"id": "02_x", "name": "x"})(),
+                         "reference", env, policy=sandbox, own_prerequisites=own)
+    (_, ref_env, ref_policy), (_, student_env, student_policy) = runs
+    assert student_policy is sandbox and student_env == env
+    assert (ref_policy is sandbox) == own and ("TINYTORCH_STORE" in ref_env) == own
+
+
 def test_the_reference_passes_its_own_judged_cell(relu_course):
     module, reference, cell, env, expected = relu_course
     assert judge.compare(cell, judge.run_cells(module.name, reference, [cell], env), expected).passed

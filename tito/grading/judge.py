@@ -542,12 +542,14 @@ def _holds_opaque(value) -> bool:
 
 
 def reference_reports(module_name: str, reference_source: str, cells: list[JudgedCell],
-                      env: dict[str, str], timeout: float = 300) -> dict[str, dict]:
-    """The reference's reports for these cells, computed once per process (no student code here)."""
+                      env: dict[str, str], timeout: float = 300, policy=None) -> dict[str, dict]:
+    """The reference's reports for these cells, computed once per process and environment. No student
+    code runs here unless `env` imports the student's earlier exports (the 'own' prerequisites policy):
+    then `policy` is the student's sandbox."""
     key = hashlib.sha256(json.dumps([module_name, reference_source, [[c.grade_id, c.code] for c in cells],
                                      sorted(env.items())]).encode()).hexdigest()
     if key not in _REFERENCE_CACHE:
-        reports = run_cells(module_name, reference_source, cells, env, policy=None, timeout=timeout)
+        reports = run_cells(module_name, reference_source, cells, env, policy=policy, timeout=timeout)
         if reports.import_error or reports.problem or reports.module_errors:
             raise AuthoringError(f"the reference of tinytorch.{module_name} cannot be judged: "
                                  f"{reports.import_error or reports.problem or reports.module_errors}")
@@ -570,11 +572,16 @@ def reference_reports(module_name: str, reference_source: str, cells: list[Judge
 
 
 def judge_notebook(nb, module, reference_source: str, env: dict[str, str], policy=None,
-                   timeout: float = 300, cell_seconds: int = 60, release=None) -> Report:
+                   timeout: float = 300, cell_seconds: int = 60, release=None,
+                   own_prerequisites: bool = False) -> Report:
     """Judge every graded test cell of an (autograded) notebook."""
     tests = graded_test_cells(nb)
     cells = [rewrite_cell(c.metadata["nbgrader"]["grade_id"], c.source) for c in tests]
-    expected = reference_reports(module.name, reference_source, cells, env, timeout)
+    # Under the 'own' prerequisites policy the reference builds on the student's earlier exports, which
+    # are student code: it runs in the student's sandbox. Otherwise nothing of the student's is on its
+    # path (and one reference run serves every student a worker grades).
+    reference_env, reference_policy = (env, policy) if own_prerequisites else (pristine_env(env), None)
+    expected = reference_reports(module.name, reference_source, cells, reference_env, timeout, reference_policy)
     source = render_module(nb, module, f"{module.id}.ipynb").text
     student = run_cells(module.name, source, cells, env, policy=policy, timeout=timeout, cell_seconds=cell_seconds)
     judge_criteria(module.name, reference_source, cells, student, env, timeout, cell_seconds)
@@ -649,7 +656,8 @@ class Judge(NbGraderPreprocessor):
                 workdir, policy = self._judge_policy(cd, sandbox.Policy.load(policy_file))
             release = (nbformat.read(cd.release_notebook(module.id), as_version=4)
                        if cd.release_notebook(module.id).is_file() else None)
-            report = judge_notebook(nb, module, reference, env, policy, self.timeout, self.cell_timeout, release)
+            report = judge_notebook(nb, module, reference, env, policy, self.timeout, self.cell_timeout, release,
+                                    own_prerequisites=cd.course.prerequisites_policy == "own")
         finally:
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
