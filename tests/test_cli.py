@@ -52,3 +52,34 @@ def test_help_lists_the_commands():
     out = tito("--help", cwd=REPO).stdout
     for command in ("build", "check", "release", "collect", "autograde", "feedback", "grades", "status", "doctor"):
         assert command in out
+
+
+def test_hub_adduser_sets_a_password_read_from_stdin(monkeypatch, tmp_path, capsys):
+    """`tito hub adduser NAME --password-stdin` added nobody (the call sat in the branch of a
+    conditional expression that --password-stdin skipped); the password is not printed back."""
+    import io
+
+    from tito import cli
+    from tito.hub import embedded
+
+    calls = []
+    monkeypatch.setattr(embedded, "add_user", lambda root, name, **k: calls.append((name, k["password"])) or "x")
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--course-dir", str(REPO), "hub", "adduser", "ada", "--password-stdin",
+                     "--root", str(tmp_path)]) == 0
+    assert calls == [("ada", "s3cret-pass")] and "s3cret-pass" not in capsys.readouterr().out
+
+
+def test_adding_a_user_again_keeps_their_role(monkeypatch, tmp_path):
+    from tito.hub import embedded
+
+    monkeypatch.setattr(embedded, "_require_root", lambda: None)
+    monkeypatch.setattr(embedded, "ensure_user", lambda *a, **k: False)
+    embedded.add_user(tmp_path, "prof", instructor=True)
+    embedded.add_user(tmp_path, "ada")
+    embedded.add_user(tmp_path, "prof", password="new")       # a new password, not a new student
+    embedded.add_user(tmp_path, "ada", password="new")
+    assert embedded.Roster.load(tmp_path) == embedded.Roster(instructors=["prof"], students=["ada"])
+    embedded.add_user(tmp_path, "ada", instructor=True)        # promoted
+    assert embedded.Roster.load(tmp_path) == embedded.Roster(instructors=["ada", "prof"], students=[])

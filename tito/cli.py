@@ -203,9 +203,10 @@ def _cmd_hub(cd, args):
             raise CourseError("--name gives one person's full name: add one user at a time with it")
         for name in args.names:
             password = sys.stdin.readline().strip() if args.password_stdin else None
-            _print_logins({name: embedded.add_user(root, name, instructor=args.instructor, password=password,
-                                              full_name=args.name)}
-                          if not args.password_stdin else {})
+            password = embedded.add_user(root, name, instructor=args.instructor, password=password,
+                                         full_name=args.name)
+            if not args.password_stdin:  # a password typed by the instructor is not printed back
+                _print_logins({name: password})
         print("hub adduser: restart the hub for group changes to take effect")
     elif args.action == "release":
         for module in args.names:

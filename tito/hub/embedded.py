@@ -301,7 +301,11 @@ def add_user(root: Path, name: str, instructor: bool = False, password: str | No
     roster = roster or Roster.load(root)
     password = password or secrets.token_urlsafe(9)
     ensure_user(name, password=password, full_name=full_name)
-    (roster.instructors if instructor else roster.students).append(name)
+    if instructor:  # a student made instructor stops being a student
+        roster.students = [s for s in roster.students if s != name]
+        roster.instructors.append(name)
+    elif name not in roster.instructors + roster.students:  # adding again (a new password) keeps the role
+        roster.students.append(name)
     if own_roster:
         roster.save(root)
     return password
