@@ -301,3 +301,12 @@ def test_every_formgrader_page_links_to_the_report():
         assert "Manage Students" in navigation, name
         links = re.findall(r'<a id="tinytorch-report-link" href="([^"]*)">Cohort report</a>', navigation)
         assert links == ["/services/tinytorch/report"], (name, links)
+
+
+def test_the_served_report_leads_back_to_formgrader(synthetic_report):
+    from tito.reporting.report_server import with_formgrader_link
+
+    page, _ = synthetic_report
+    served = with_formgrader_link(page, "/services/tinytorch/formgrader")
+    assert re.findall(r'<a id="tinytorch-formgrader-link" href="([^"]*)">', served) == ["/services/tinytorch/formgrader"]
+    assert served.replace(re.search(r"<p><a id=\"tinytorch-formgrader-link\".*?</p>", served).group(0), "") == page

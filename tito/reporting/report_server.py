@@ -11,6 +11,7 @@ Formgrader's navigation gets a "Cohort report" link to it.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from pathlib import Path
 
@@ -45,7 +46,13 @@ class ReportHandler(JupyterHandler):
             raise web.HTTPError(404, f"no cohort report: {e}") from None
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(page)
+        self.finish(with_formgrader_link(page, url_path_join(self.base_url, "formgrader")))
+
+
+def with_formgrader_link(page: str, formgrader_url: str) -> str:
+    """The served page leads back to formgrader (the file `tito report` writes stands alone)."""
+    link = f'<p><a id="tinytorch-formgrader-link" href="{html.escape(formgrader_url)}">&larr; Formgrader</a></p>'
+    return page.replace("<body>", "<body>" + link, 1)
 
 
 def _jupyter_server_extension_points():
