@@ -169,6 +169,7 @@ def test_release_and_collect_agree_with_formgrader_and_register_due_date_and_nam
     from nbgrader.apps.api import NbGraderAPI  # formgrader's own view of the same folders
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
 
     assert rows(tito("status", cwd=course, env=exchange).stdout)["01_tensor"][2] == "listed"  # nothing released yet
     tito("release", "01_tensor", cwd=course, env=exchange)
@@ -181,7 +182,13 @@ def test_release_and_collect_agree_with_formgrader_and_register_due_date_and_nam
         subprocess.run([sys.executable, "-m", "nbgrader", step, "01_tensor", "--course=tinytorch",
                         f"--Exchange.root={exchange['TINYTORCH_EXCHANGE']}"], cwd=home, check=True,
                        capture_output=True, env={**os.environ, **exchange})
-    tito("collect", "01_tensor", cwd=course, env=exchange)
+    # collected as formgrader's Collect button does (nbgrader's API with the course's configuration)
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.merge(Config({"CourseDirectory": {"root": str(course), "course_id": "tinytorch"},
+                      "Exchange": {"root": exchange["TINYTORCH_EXCHANGE"], "path_includes_course": True}}))
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    collected = api.collect("01_tensor")
+    assert collected["success"], collected
     me = getpass.getuser()
     full = pwd.getpwnam(me).pw_gecos.split(",")[0].strip()
     with gradebook(course) as gb:
@@ -192,9 +199,6 @@ def test_release_and_collect_agree_with_formgrader_and_register_due_date_and_nam
     table = rows(out)
     assert [table[m][2] for m in ("01_tensor", "02_activations", "03_layers")] == ["yes", "listed", "no"], out
     assert table["01_tensor"][3] == "1" and "not released yet: 02_activations" in out
-    cfg = Config({"CourseDirectory": {"root": str(course), "course_id": "tinytorch"},
-                  "Exchange": {"root": exchange["TINYTORCH_EXCHANGE"], "path_includes_course": True}})
-    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     assert {m for m, row in table.items() if row[2] == "yes"} == api.get_released_assignments()
 
 

@@ -93,8 +93,7 @@ def _cmd_collect(cd, args):
 
     from .grading.submission import dropped_folder, summarise
 
-    run_app(cd, "collect", args.module, "--update")
-    _register(cd, args.module, "collect")
+    run_app(cd, "collect", args.module, "--update")  # registers the deadline and names (SafeCollect)
     for student in cd.students_submitted(args.module):
         try:
             dropped = json.loads((dropped_folder(cd, args.module, student) / "dropped.json").read_text())["collect"]

@@ -5,7 +5,9 @@ link points to. The inbound folder belongs to the student, so a link added after
 have the grader copy the answer key, the gradebook or any file it can read into submitted/. This
 keeps nbgrader's collect (records, timestamps, --update, --before-duedate) and replaces only its
 copy: the module's files as regular files under a size cap; what is dropped is logged and kept in
-.tito/dropped/<module>/<student>/dropped.json for `tito autograde` to report.
+.tito/dropped/<module>/<student>/dropped.json for `tito autograde` to report. After collecting, the
+module's deadline and the students' names go into the gradebook (tito/grading/registration.py), for
+formgrader's Collect button as for `tito collect`.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 from nbgrader.exchange.default.collect import ExchangeCollect
 
 from ..course_dir import CourseDir
-from . import submission
+from . import registration, submission
 
 
 class SafeCollect(ExchangeCollect):
@@ -26,3 +28,11 @@ class SafeCollect(ExchangeCollect):
         for entry in dropped:
             self.log.warning("Dropped from %s's submission of %s: %s", student, module, entry)
         submission.record_dropped(cd, module, student, dropped, "collect")
+
+    def copy_files(self):
+        super().copy_files()
+        students = sorted({rec["username"] for rec in self.src_records})
+        try:
+            registration.register_module(CourseDir(Path(self.coursedir.root)), self.coursedir.assignment_id, students)
+        except Exception as e:  # noqa: BLE001 - the collect itself has succeeded
+            self.log.warning("Could not register the deadline and student names in the gradebook: %s", e)
