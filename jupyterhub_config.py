@@ -153,7 +153,8 @@ if MODE == "local":
         c.ForkServerSpawner.forkserver_python = str(bin_dir / "python")
         c.ForkServerSpawner.forkserver_socket = str(ROOT / "state" / "forkserver.sock")
         c.ForkServerSpawner.forkserver_environment = {  # HOME: what a module caches at import is nobody's
-            **c.Spawner.environment, "HOME": "/nonexistent",
+            # plain strings only: per-user values (callables, set below) are the spawner's, per server
+            **{k: v for k, v in c.Spawner.environment.items() if isinstance(v, str)}, "HOME": "/nonexistent",
             **{k: os.environ[k] for k in c.Spawner.env_keep if k in os.environ}}
     else:
         c.JupyterHub.spawner_class = PromptLocalProcessSpawner

@@ -57,6 +57,9 @@ def test_embedded_mode(tmp_path):
     assert fork["forkserver_python"] == str(tmp_path / "student-env/bin/python")
     assert fork["forkserver_socket"].startswith(str(tmp_path / "state") + "/")  # root-only folder
     assert fork["forkserver_environment"]["PATH"] == spawner["environment"]["PATH"]
+    # per-user values (formgrader and report URLs for instructors) are the spawner's, never the fork server's
+    assert spawner["environment"]["TINYTORCH_REPORT_URL"].startswith("<function")
+    assert not any(v.startswith("<function") for v in fork["forkserver_environment"].values())
     # The hub's anti-framing policy is never relaxed (formgrader opens as a page of its own).
     assert "frame-ancestors" not in json.dumps(c)
 
