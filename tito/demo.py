@@ -13,7 +13,7 @@ import nbformat
 from . import simulated_cohort
 from .authoring.build import build
 from .course_dir import CourseDir
-from .grading.batch import autograde, summary
+from .grading.batch import autograde_modules, summary
 from .grading.feedback import generate
 from .grading.grades import export
 
@@ -35,15 +35,18 @@ def profiles(source_nb) -> list[simulated_cohort.Profile]:
 def demo(cd: CourseDir, jobs: int = 2, out=print) -> None:
     out("== build")
     build(cd, log=out)
-    for m in cd.authored_modules():
+    modules = cd.authored_modules()
+    for m in modules:
         source = nbformat.read(cd.source_notebook(m), as_version=4)
         release = nbformat.read(cd.release_notebook(m), as_version=4)
         for p in profiles(source):
             simulated_cohort.write_submission(cd.root, p.name, m, simulated_cohort.make_notebook(source, release, p))
-        out(f"== autograde {m}")
-        started = time.monotonic()
-        outcomes = autograde(cd, m, jobs=jobs, force=True, progress=False, log=out)
-        out(f"{summary(outcomes)} in {time.monotonic() - started:.1f} s")
+    out(f"== autograde ({len(modules)} modules in one batch)")
+    started = time.monotonic()
+    outcomes = autograde_modules(cd, modules, jobs=jobs, force=True, progress=False, log=out)
+    out(f"autograde: done in {time.monotonic() - started:.1f} s")
+    for m in modules:
+        out(f"{m:16} {summary(outcomes[m])}")
         generate(cd, m)
     nbgrader_csv, lms_csv = export(cd, cd.root / "grades")
     out(f"== grades ({lms_csv.relative_to(cd.root)}; nbgrader's own: {nbgrader_csv.relative_to(cd.root)})")
